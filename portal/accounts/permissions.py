@@ -1,0 +1,32 @@
+from flask_babel import lazy_gettext as _l
+
+from portal.core.permissions import Permission, declare, register_object_type
+from portal.accounts.models import Grant, Role, User
+
+USERS_VIEW, USERS_MANAGE, ROLES_MANAGE = declare(
+    Permission("users.view", _l("See user accounts")),
+    Permission("users.manage", _l("Create, edit and deactivate user accounts")),
+    Permission("roles.manage", _l("Define roles and grant them to users")),
+)
+
+# Built-in roles: kept in step with these patterns by `sync_builtin_roles`, so a
+# permission a new domain declares reaches the right roles on the next upgrade.
+BUILTIN_ROLES = {
+    "group_admin": (_l("Group administrator"), _l("Everything, everywhere in the group."), ("*",)),
+    "company_hr": (
+        _l("Company HR"),
+        _l("Runs HR for a company: org tree, users, roles, audit trail."),
+        ("org.*", "users.*", "roles.manage", "audit.view", "jobs.*"),
+    ),
+    "team_lead": (_l("Team lead"), _l("Leads a team: sees its unit and people."), ("org.view", "users.view")),
+    "employee": (_l("Employee"), _l("Self-service: one's own records and requests."), ("org.view",)),
+    "auditor": (
+        _l("Auditor"),
+        _l("Reads everything in scope and exports it; changes nothing."),
+        ("*.view", "*.export"),
+    ),
+}
+
+register_object_type("user_id", User, User.unit, USERS_VIEW)
+register_object_type("role_id", Role, Role.unit, ROLES_MANAGE)
+register_object_type("grant_id", Grant, Grant.unit, ROLES_MANAGE)

@@ -1,0 +1,89 @@
+"""One database for the whole portal, chosen at start-up from `DATABASE_URL`.
+
+Models bind to `database`, a `DatabaseProxy`; `init_database` points it at
+SQLite (the embedded default) or a pooled PostgreSQL. Requests connect lazily
+and close at teardown, which returns pooled connections to the pool.
+"""
+import datetime as dt
+from urllib.parse import parse_qs, unquote, urlparse
+
+import peewee as pw
+from playhouse.pool import PooledPostgresqlDatabase
+
+database = pw.DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "synchronous": "normal",
+    "cache_size": -64 * 1024,
+    "temp_store": "memory",
+}
+SQLITE_BUSY_TIMEOUT_SECONDS = 10
+
+
+def utcnow():
+    """Naive UTC, the form every timestamp is stored in."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+def open_database(url, pool_size=10):
+    """A peewee Database for `url`: sqlite:///path or postgresql://user@host:port/name."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        # sqlite:///relative/path and sqlite:////absolute/path, as SQLAlchemy reads them.
+        path = unquote(url[len("sqlite:///"):].split("?", 1)[0])
+        # BEGIN IMMEDIATE takes the write lock up front, so concurrent writers wait
+        # for it (busy timeout) instead of failing half-way with SQLITE_BUSY.
+        return pw.SqliteDatabase(
+            path or ":memory:",
+            pragmas=SQLITE_PRAGMAS,
+            timeout=SQLITE_BUSY_TIMEOUT_SECONDS,
+            lock_type="IMMEDIATE",
+            check_same_thread=False,
+        )
+    if parsed.scheme in {"postgres", "postgresql"}:
+        options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        return PooledPostgresqlDatabase(
+            unquote(parsed.path.lstrip("/")),
+            user=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            host=parsed.hostname,
+            port=parsed.port or 5432,
+            max_connections=pool_size,
+            stale_timeout=300,
+            timeout=30,
+            **options,
+        )
+    raise ValueError(f"Unsupported DATABASE_URL scheme: {parsed.scheme!r}")
+
+
+def init_database(url, pool_size=10):
+    db = open_database(url, pool_size)
+    database.initialize(db)
+    return db
+
+
+def is_sqlite():
+    return isinstance(database.obj, pw.SqliteDatabase)
+
+
+def init_app(app):
+    init_database(app.config["DATABASE_URL"], app.config["DATABASE_POOL_SIZE"])
+
+    @app.teardown_appcontext
+    def close_connection(_exc):
+        if not database.is_closed():
+            database.close()
+
+
+def chunked_insert(model, rows, size=500):
+    """insert_many in chunks that stay under SQLite's bound-parameter limit."""
+    for start in range(0, len(rows), size):
+        model.insert_many(rows[start:start + size]).execute()

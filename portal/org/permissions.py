@@ -1,0 +1,11 @@
+from flask_babel import lazy_gettext as _l
+
+from portal.core.permissions import Permission, declare, register_object_type
+from portal.org.models import OrgUnit
+
+ORG_VIEW, ORG_MANAGE = declare(
+    Permission("org.view", _l("See the org tree")),
+    Permission("org.manage", _l("Create, rename, move and archive org units")),
+)
+
+register_object_type("unit_id", OrgUnit, OrgUnit.id, ORG_VIEW)
