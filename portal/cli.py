@@ -97,6 +97,19 @@ def seed_demo(people):
     seed(people=people, echo=click.echo)
 
 
+@click.command("demo-logins")
+def demo_logins():
+    """Print the demo logins (they exist only in a database seeded with seed-demo)."""
+    from portal.accounts.models import User
+    from portal.demo import DEMO_LOGINS, DEMO_PASSWORD
+
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    existing = {u for (u,) in User.select(User.username).tuples()}
+    for username, display_name, _home, role_key, grant_unit, _descendants in DEMO_LOGINS:
+        mark = "" if username in existing else "  (not in this database)"
+        click.echo(f"  {username:10} {role_key:12} on {grant_unit:11} {display_name}{mark}")
+
+
 @audit_cli.command("verify")
 def audit_verify():
     """Check every link of the audit chain; exit 1 at the first broken one."""
@@ -181,5 +194,5 @@ def jobs_worker(workers):
 
 
 def register_commands(app):
-    for command in (db_cli, audit_cli, jobs_cli, create_admin, seed_demo, backup, restore):
+    for command in (db_cli, audit_cli, jobs_cli, create_admin, seed_demo, demo_logins, backup, restore):
         app.cli.add_command(command)

@@ -1,0 +1,186 @@
+"""Fixtures: an app per test on its own database, logged-in clients per demo role.
+
+Each test gets a fresh copy of a template database that was migrated and
+seeded with the demo group once per session: a file copy on SQLite, a
+`CREATE DATABASE … TEMPLATE` on PostgreSQL (when TEST_DATABASE_URL is set).
+CSRF protection stays on, as in production: `Client` fills in the token.
+"""
+import os
+import re
+import shutil
+import uuid
+from urllib.parse import urlparse, urlunparse
+
+import psycopg2
+import pytest
+
+os.environ.setdefault("JOBS_IMMEDIATE", "1")
+
+from portal import create_app  # noqa: E402
+from portal.cli import upgrade_database  # noqa: E402
+from portal.core.db import database  # noqa: E402
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+TEMPLATE_DB = "fairshare_test_template"
+TOKEN_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+def _pg_admin(url):
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    return conn
+
+
+def _with_db(url, name):
+    return urlunparse(urlparse(url)._replace(path="/" + name))
+
+
+def _migrate_and_seed(url):
+    from portal.demo import seed
+
+    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    with app.app_context():
+        upgrade_database()
+        seed(echo=lambda *_: None)
+    database.close()
+    if hasattr(database.obj, "close_all"):
+        database.obj.close_all()
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory):
+    """Migrate and seed once; return how to make a fresh copy."""
+    if PG_URL:
+        admin = _pg_admin(PG_URL)
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
+            cur.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
+        _migrate_and_seed(_with_db(PG_URL, TEMPLATE_DB))
+        return ("postgres", admin)
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    _migrate_and_seed(f"sqlite:///{path}")
+    return ("sqlite", path)
+
+
+@pytest.fixture
+def database_url(template_database, tmp_path):
+    kind, source = template_database
+    if kind == "sqlite":
+        target = tmp_path / "fairshare.db"
+        shutil.copyfile(source, target)
+        yield f"sqlite:///{target}"
+        return
+    name = f"fairshare_test_{uuid.uuid4().hex[:12]}"
+    with source.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
+    yield _with_db(PG_URL, name)
+    database.close()
+    if hasattr(database.obj, "close_all"):
+        database.obj.close_all()
+    with source.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app({
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "JOBS_IMMEDIATE": True,
+        "BACKUP_DIR": str(tmp_path / "backups"),
+    })
+    with app.app_context():
+        yield app
+    database.close()
+
+
+@pytest.fixture
+def db(app):
+    """The app's database, for tests of services and engines (no HTTP)."""
+    return database
+
+
+class Client:
+    """A test client that logs in through the form and sends CSRF tokens like a browser."""
+
+    def __init__(self, flask_client):
+        self.http = flask_client
+        self.token = None
+
+    def _remember_token(self, response):
+        match = TOKEN_RE.search(response.get_data(as_text=True))
+        if match:
+            self.token = match.group(1) or match.group(2)
+        return response
+
+    def get(self, url, htmx=False, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if htmx:
+            headers["HX-Request"] = "true"
+        return self._remember_token(self.http.get(url, headers=headers, **kwargs))
+
+    def post(self, url, data=None, htmx=False, csrf=True, **kwargs):
+        if self.token is None and csrf:
+            self.get("/login")
+        headers = kwargs.pop("headers", {})
+        if htmx:
+            headers["HX-Request"] = "true"
+            if csrf:
+                headers["X-CSRFToken"] = self.token
+        data = dict(data or {})
+        if csrf and not htmx:
+            data.setdefault("csrf_token", self.token)
+        return self._remember_token(self.http.post(url, data=data, headers=headers, **kwargs))
+
+    def login(self, username, password="demo1234"):
+        self.get("/login")
+        response = self.post("/login", {"username": username, "password": password})
+        assert response.status_code == 302, f"login as {username} failed: {response.status_code}"
+        self.get("/")  # the session was rotated: pick up the new CSRF token
+        return self
+
+
+@pytest.fixture
+def client(app):
+    return Client(app.test_client())
+
+
+@pytest.fixture
+def client_for(app):
+    """client_for("hr.de") → a client logged in as that demo user."""
+
+    def make(username):
+        return Client(app.test_client()).login(username)
+
+    return make
+
+
+@pytest.fixture
+def admin_client(client_for):
+    return client_for("admin")
+
+
+@pytest.fixture
+def hr_cn_client(client_for):
+    return client_for("hr.cn")
+
+
+@pytest.fixture
+def hr_de_client(client_for):
+    return client_for("hr.de")
+
+
+@pytest.fixture
+def lead_client(client_for):
+    return client_for("lead.jd")
+
+
+@pytest.fixture
+def agent_client(client_for):
+    return client_for("agent.jd1")
+
+
+@pytest.fixture
+def auditor_client(client_for):
+    return client_for("auditor")
