@@ -45,7 +45,7 @@ system-deps:
 	fi
 
 translations: install
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel compile --statistics -d translations
 
 i18n-extract: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o messages.pot --no-location --sort-output .

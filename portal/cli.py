@@ -165,10 +165,13 @@ def restore(backup_file, yes):
         raise click.ClickException("For PostgreSQL use pg_restore on a pg_dump file.")
     check = sqlite3.connect(backup_file)
     try:
-        if check.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            raise click.ClickException(f"{backup_file} is not an intact SQLite database.")
+        intact = check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    except sqlite3.DatabaseError:  # not a database at all ("file is not a database")
+        intact = False
     finally:
         check.close()
+    if not intact:
+        raise click.ClickException(f"{backup_file} is not an intact SQLite database.")
     if not yes:
         click.confirm(f"Replace {_sqlite_path()} with {backup_file}?", abort=True)
     database.close()

@@ -41,8 +41,7 @@ def from_env():
         "SECRET_KEY": _secret_key(production),
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'fairshare.db'}"),
         "DATABASE_POOL_SIZE": int(os.environ.get("DATABASE_POOL_SIZE", "10")),
-        "REDIS_URL": os.environ.get("REDIS_URL") or None,
-        "JOBS_SQLITE_PATH": os.environ.get("JOBS_SQLITE_PATH", str(INSTANCE / "jobs.db")),
+        # The job queue itself (REDIS_URL or JOBS_SQLITE_PATH) is chosen in core/jobs.py at import time.
         "JOBS_IMMEDIATE": _bool("JOBS_IMMEDIATE"),
         "INSTANCE_PATH": str(INSTANCE),
         "BACKUP_DIR": os.environ.get("BACKUP_DIR", str(INSTANCE / "backups")),
@@ -61,4 +60,6 @@ def from_env():
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "20")),
         "LOGIN_THROTTLE_WINDOW_SECONDS": int(os.environ.get("LOGIN_THROTTLE_WINDOW_SECONDS", "900")),
         "PAGE_SIZE": 50,
+        # Behind a reverse proxy: how many X-Forwarded-For hops to trust for the client address.
+        "PROXY_FIX_X_FOR": int(os.environ.get("PROXY_FIX_X_FOR", "0")),
     }

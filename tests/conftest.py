@@ -13,15 +13,31 @@ from urllib.parse import urlparse, urlunparse
 
 import psycopg2
 import pytest
+from flask.testing import FlaskClient
+
+import tempfile  # noqa: E402
 
 os.environ.setdefault("JOBS_IMMEDIATE", "1")
+# The queue is chosen at import time; keep the tests' queue out of the instance folder.
+os.environ.setdefault("JOBS_SQLITE_PATH", os.path.join(tempfile.mkdtemp(prefix="fairshare-jobs-"), "jobs.db"))
+
+from argon2 import PasswordHasher  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.cli import upgrade_database  # noqa: E402
+from portal.core import auth  # noqa: E402
 from portal.core.db import database  # noqa: E402
 
+# Argon2id at the production cost takes about a quarter of a second per hash or
+# check, and the tests log in hundreds of times: the same algorithm at its lowest
+# cost keeps them fast (tests/accounts checks the production settings).
+auth.password_hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+auth._DUMMY_HASH = auth.password_hasher.hash("not-a-password")
+
 PG_URL = os.environ.get("TEST_DATABASE_URL")
-TEMPLATE_DB = "fairshare_test_template"
+# One template per test run, so that runs sharing a PostgreSQL server (several
+# developers, CI) do not drop each other's template.
+TEMPLATE_DB = f"fairshare_test_template_{uuid.uuid4().hex[:8]}"
 TOKEN_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
 
 
@@ -56,10 +72,14 @@ def template_database(tmp_path_factory):
             cur.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
             cur.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
         _migrate_and_seed(_with_db(PG_URL, TEMPLATE_DB))
-        return ("postgres", admin)
+        yield ("postgres", admin)
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
+        admin.close()
+        return
     path = tmp_path_factory.mktemp("template") / "template.db"
     _migrate_and_seed(f"sqlite:///{path}")
-    return ("sqlite", path)
+    yield ("sqlite", path)
 
 
 @pytest.fixture
@@ -81,6 +101,19 @@ def database_url(template_database, tmp_path):
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class IsolatedFlaskClient(FlaskClient):
+    """Each request in an app context of its own, as in production.
+
+    A request reuses an app context already pushed for the same app, and the
+    `app` fixture keeps one pushed for the whole test: without this, every
+    request of a test would share `g`, and with it the user Flask-Login caches
+    there, the request's scope and the CSRF token."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
     app = create_app({
@@ -90,6 +123,7 @@ def app(database_url, tmp_path):
         "JOBS_IMMEDIATE": True,
         "BACKUP_DIR": str(tmp_path / "backups"),
     })
+    app.test_client_class = IsolatedFlaskClient
     with app.app_context():
         yield app
     database.close()

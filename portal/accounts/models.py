@@ -21,6 +21,10 @@ class User(BaseModel):
     created_at = pw.DateTimeField(default=utcnow)
     version = pw.IntegerField(default=1)
 
+    class Meta:
+        # Counting a scope's active users reads this index alone (migration 0002).
+        indexes = ((("unit", "is_active"), False),)
+
 
 class UserSession(BaseModel):
     """A server-side record of one login, so sessions can be listed and ended.

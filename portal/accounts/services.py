@@ -134,6 +134,8 @@ def set_preferences(user, locale=None, timezone=None):
         before = {name: getattr(user, name) for name in fields}
         User.update(**fields).where(User.id == user.id).execute()
         record_event("user.preferences", user, unit=user.unit_id, actor=user, before=before, after=fields)
+    for name, value in fields.items():  # keep the caller's row in step (the rest of the request sees it)
+        setattr(user, name, value)
 
 
 # --- users ------------------------------------------------------------------

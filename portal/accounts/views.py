@@ -3,7 +3,7 @@ roles and grants."""
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, refresh as refresh_locale
 from flask_login import current_user, login_user, logout_user
 
 from portal.accounts import services
@@ -76,10 +76,11 @@ def login():
 @login_only
 def logout():
     session_row = current_user.session_row
+    message = _("You have logged out.")  # in the user's language, while they are still logged in
     services.end_session(current_user.account, session_row.id, current_session_id=session_row.id)
     logout_user()
     session.clear()
-    flash(_("You have logged out."), "info")
+    flash(message, "info")
     target = url_for("accounts.login")
     return redirect_for_htmx(target) or redirect(target)
 
@@ -142,6 +143,7 @@ def update_preferences():
         return _render_account(preferences, password_form, INVALID)
     services.set_preferences(current_user.account, locale=preferences.locale.data or "",
                              timezone=preferences.timezone.data or "")
+    refresh_locale()  # confirm in the language just chosen
     flash(_("Your preferences are saved."), "success")
     return redirect(url_for("accounts.account"))
 
@@ -189,6 +191,12 @@ def _user_form(**kwargs):
     form = UserForm(**kwargs)
     form.unit.choices = unit_choices(current_scope(), USERS_MANAGE)
     form.locale.choices = [("", _("Automatic"))] + _locale_choices()
+    user = kwargs.get("obj")
+    if user is not None and form.unit.data is None:
+        # WTForms reads `obj` before keyword arguments, and obj.unit is a row the int
+        # select cannot take: without this no unit is selected, and saving the form
+        # would move the user to the first unit of the list.
+        form.unit.data = user.unit_id
     return form
 
 

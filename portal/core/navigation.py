@@ -6,7 +6,7 @@ from flask_babel import get_locale, get_timezone, lazy_gettext as _l
 from flask_login import current_user
 
 from portal.core.forms import LocaleForm
-from portal.core.i18n import LOCALE_LABELS
+from portal.core.i18n import LOCALE_LABELS, current_language
 from portal.core.permissions import can
 
 
@@ -41,7 +41,7 @@ def navigation():
 
 
 def locale_form():
-    form = LocaleForm(locale=str(get_locale()), next=request.full_path.rstrip("?"))
+    form = LocaleForm(locale=current_language(), next=request.full_path.rstrip("?"))
     form.locale.choices = [(code, LOCALE_LABELS.get(code, code)) for code in current_app.config["LANGUAGES"]]
     return form
 

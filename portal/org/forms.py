@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import IntegerField, SelectChoice, StringField
 
-from portal.core.forms import REQUIRED, max_length
+from portal.core.forms import REQUIRED, SelectField, max_length
 
 KIND_LABELS = {
     "group": _l("Group"),
@@ -21,6 +21,8 @@ PLATFORM_LABELS = {
     "other": _l("Other platform"),
 }
 
+PLATFORM_CHOICES = [SelectChoice(value, label) for value, label in PLATFORM_LABELS.items()]
+
 
 class UnitSettingsMixin:
     country = StringField(_l("Country (ISO code)"), validators=[max_length(2)])
@@ -33,13 +35,13 @@ class UnitCreateForm(UnitSettingsMixin, FlaskForm):
     kind = SelectField(_l("Kind"))
     name = StringField(_l("Name"), validators=[REQUIRED, max_length(120)])
     code = StringField(_l("Code"), validators=[REQUIRED, max_length(32)])
-    platform = SelectField(_l("Platform"), choices=list(PLATFORM_LABELS.items()))
+    platform = SelectField(_l("Platform"), choices=PLATFORM_CHOICES)
 
 
 class UnitEditForm(UnitSettingsMixin, FlaskForm):
     name = StringField(_l("Name"), validators=[REQUIRED, max_length(120)])
     code = StringField(_l("Code"), validators=[REQUIRED, max_length(32)])
-    platform = SelectField(_l("Platform"), choices=list(PLATFORM_LABELS.items()))
+    platform = SelectField(_l("Platform"), choices=PLATFORM_CHOICES)
     version = IntegerField(validators=[REQUIRED])
 
 

@@ -36,7 +36,14 @@ def _create_form(unit, formdata=None):
 
 
 def _edit_form(unit, formdata=None):
-    return _with_setting_choices(UnitEditForm(formdata=formdata, prefix="edit", obj=unit))
+    form = _with_setting_choices(UnitEditForm(formdata=formdata, prefix="edit", obj=unit))
+    # Only the fields the panel shows for this kind: one it does not send would fail validation unseen.
+    if unit.kind != "store":
+        del form.platform
+    if unit.kind not in services.CARRIES_SETTINGS:
+        for name in services.SETTING_FIELDS:
+            del form[name]
+    return form
 
 
 def _move_form(unit, formdata=None):
@@ -54,7 +61,8 @@ def _panel_context(unit, create_form=None, edit_form=None, move_form=None, show_
     return dict(
         unit=unit,
         settings=services.effective_settings(unit),
-        ancestors=services.ancestors_of(unit),
+        # Only ancestors the user may open: the others would be links to a 404.
+        ancestors=[a for a in services.ancestors_of(unit) if scope.allows(ORG_VIEW, a)],
         children=services.children_of(unit, include_archived=show_archived),
         can_manage=can_manage,
         create_form=create_form or (_create_form(unit, formdata=None) if can_manage else None),
@@ -113,8 +121,8 @@ def update_unit(unit_id):
         try:
             unit = services.update_unit(
                 current_actor(), unit, form.version.data, form.name.data, form.code.data,
-                platform=form.platform.data,
-                settings={name: getattr(form, name).data for name in services.SETTING_FIELDS})
+                platform=form.platform.data if "platform" in form else None,
+                settings={name: form[name].data for name in services.SETTING_FIELDS if name in form})
         except ServiceError as error:
             apply_service_error(form, error)
         else:

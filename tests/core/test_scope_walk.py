@@ -1,0 +1,210 @@
+"""Org scope, walked over the whole URL map.
+
+hr.de is company HR on the German company. Every route whose URL names an
+object of a registered type (unit_id, user_id, role_id, …) is requested with
+every object of that type belonging to mainland China, with each of its
+methods: each answer must be 404 (indistinguishable from "no such object")
+and nothing may change. The routes come from the URL map, so a new route with
+an object id in its URL is walked without anyone adding it here.
+"""
+import pytest
+from werkzeug.routing import IntegerConverter
+
+from factories import SYSTEM, make_role, make_unit, unit_by_code
+from portal import create_app
+from portal.accounts.models import LoginAttempt, User, UserSession
+from portal.accounts.services import grant_role
+from portal.audit.models import AuditEvent
+from portal.core.db import BaseModel
+from portal.core.jobs import start_job
+from portal.core.permissions import OBJECT_TYPES
+from portal.org.models import ALLOWED_CHILDREN, OrgUnit
+
+# URL arguments that name something of the user's own rather than an org-owned
+# object (ending one's own sessions is checked in tests/accounts).
+OWN_OBJECT_ARGS = {"session_id"}
+
+
+def _url_map():
+    """The URL map, read at collection time so that each route becomes a test case."""
+    app = create_app({"TESTING": True, "DATABASE_URL": "sqlite:///:memory:", "SECRET_KEY": "collect"})
+    return app.url_map
+
+
+def object_routes(url_map):
+    """(endpoint, method, rule) for every method of every rule with an object-type argument."""
+    cases = []
+    for rule in url_map.iter_rules():
+        if rule.arguments & set(OBJECT_TYPES):
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                cases.append((rule.endpoint, method, rule.rule))
+    return sorted(cases)
+
+
+URL_MAP = _url_map()
+CASES = object_routes(URL_MAP)
+
+
+def _rule(url_map, endpoint, method):
+    return next(r for r in url_map.iter_rules() if r.endpoint == endpoint and method in r.methods)
+
+
+def _objects_in(company):
+    """{url argument: [ids]} of every registered object type whose unit lies in `company`'s subtree."""
+    subtree = OrgUnit.select(OrgUnit.id).where(OrgUnit.path.startswith(company.path))
+    return {arg: [pk for (pk,) in t.model.select(t.model._meta.primary_key).where(t.unit_field.in_(subtree))
+                  .order_by(t.model._meta.primary_key).tuples()]
+            for arg, t in OBJECT_TYPES.items()}
+
+
+@pytest.fixture
+def china(db):
+    """Every mainland-China object, with at least one of each type the routes use:
+    a custom role defined on EXCN, a grant of it there and a job filed under EXCN."""
+    excn = unit_by_code("EXCN")
+    role = make_role(excn, ["org.view", "users.view"], name="CN reviewer")
+    grant_role(SYSTEM, User.get(User.username == "agent.jd1"), role, unit_by_code("CN-JD"))
+    start_job("audit.verify", actor=User.get(User.username == "hr.cn"), unit=excn)
+    return _objects_in(excn)
+
+
+@pytest.fixture
+def germany(db):
+    """German objects for the positive control and as targets inside form data
+    (a team to move things under, a role to grant)."""
+    exde = unit_by_code("EXDE")
+    team = make_unit(unit_by_code("EXDE-OPS"), "team", name="Retouren", code="DE-RET")
+    role = make_role(exde, ["org.view"], name="DE reader")
+    grant = grant_role(SYSTEM, User.get(User.username == "admin"), role, team)
+    job = start_job("audit.verify", actor=User.get(User.username == "admin"), unit=exde)
+    user = User.select().where(User.unit == unit_by_code("EXDE-CS-CS1")).order_by(User.id).first()
+    return {
+        "unit_id": team.id, "user_id": user.id, "role_id": role.id, "grant_id": grant.id, "job_id": job.id,
+        "department": unit_by_code("EXDE-CS").id, "team": team.id, "role": role.id,
+    }
+
+
+def plausible_form(endpoint, args, germany):
+    """Form data a real user of the page would send, aimed where the attacker wants it."""
+    if endpoint == "org.update_unit":
+        unit = OrgUnit.get_by_id(args["unit_id"])
+        return {"edit-name": "Übernommen", "edit-code": unit.code, "edit-version": unit.version,
+                "edit-platform": unit.platform or "other", "edit-country": "DE", "edit-currency": "EUR",
+                "edit-timezone": "Europe/Berlin", "edit-default_locale": "de"}
+    if endpoint == "org.create_child":
+        unit = OrgUnit.get_by_id(args["unit_id"])
+        kind = (ALLOWED_CHILDREN.get(unit.kind) or ("team",))[0]
+        return {"new-kind": kind, "new-name": "Eindringlinge", "new-code": f"INTRUDE-{unit.id}",
+                "new-platform": "other", "new-country": "DE", "new-currency": "EUR",
+                "new-timezone": "Europe/Berlin", "new-default_locale": "de"}
+    if endpoint == "org.move_unit":
+        return {"move-parent": germany["department"]}
+    if endpoint == "accounts.user":
+        user = User.get_by_id(args["user_id"])
+        return {"username": user.username, "display_name": "Übernommen", "email": "", "unit": germany["team"],
+                "locale": "", "is_active": "y"}
+    if endpoint == "accounts.reset_password":
+        return {"reset-new_password": "taken-over-1"}
+    if endpoint == "accounts.add_grant":
+        return {"grant-role": germany["role"], "grant-unit": germany["team"], "grant-include_descendants": "y"}
+    if endpoint == "accounts.role":
+        return {"name": "Übernommen", "description": "", "permissions": ["org.view"], "version": "1"}
+    return {}  # archive, restore, revoke …: the CSRF token is all they take
+
+
+def fingerprint():
+    """Every row of every table (but login attempts and session touch times)."""
+    state = {}
+    for model in _all_models():
+        if model is LoginAttempt:
+            continue
+        fields = [f for f in model._meta.sorted_fields if not (model is UserSession and f.name == "last_seen_at")]
+        state[model.__name__] = list(model.select(*fields).order_by(model._meta.primary_key).tuples())
+    return state
+
+
+def _all_models():
+    found, todo = [], list(BaseModel.__subclasses__())
+    while todo:
+        model = todo.pop()
+        found.append(model)
+        todo.extend(model.__subclasses__())
+    return found
+
+
+def request(client, method, url, data):
+    return client.get(url) if method == "GET" else client.post(url, data)
+
+
+def url_for_case(url_map, endpoint, method, values):
+    return url_map.bind("localhost").build(endpoint, values, method=method)
+
+
+def filled_args(rule, object_values):
+    values = {}
+    for name in rule.arguments:
+        if name in object_values:
+            values[name] = object_values[name]
+        else:
+            values[name] = 1 if isinstance(rule._converters[name], IntegerConverter) else "x"
+    return values
+
+
+def test_every_id_in_a_url_is_a_registered_object_type():
+    id_args = {arg for rule in URL_MAP.iter_rules() for arg in rule.arguments if arg.endswith("_id")}
+    assert id_args - OWN_OBJECT_ARGS <= set(OBJECT_TYPES), "register the new type with register_object_type"
+
+
+def test_the_walk_covers_every_route_with_an_object_in_its_url(app):
+    assert object_routes(app.url_map) == CASES
+    used_types = {arg for rule in app.url_map.iter_rules() for arg in rule.arguments if arg in OBJECT_TYPES}
+    assert used_types >= {"unit_id", "user_id", "role_id", "grant_id", "job_id"}
+    assert len(CASES) >= 13
+
+
+def test_there_is_a_chinese_object_of_every_type_the_routes_use(china):
+    used_types = {arg for rule in URL_MAP.iter_rules() for arg in rule.arguments if arg in OBJECT_TYPES}
+    assert all(china[arg] for arg in used_types), {arg: len(china[arg]) for arg in used_types}
+
+
+@pytest.mark.parametrize("endpoint,method,rule", CASES, ids=[f"{m} {r}" for _e, m, r in CASES])
+def test_company_hr_cannot_reach_another_companys_objects(endpoint, method, rule, china, germany, hr_de_client):
+    url_rule = _rule(URL_MAP, endpoint, method)
+    object_args = sorted(url_rule.arguments & set(OBJECT_TYPES))
+    before = fingerprint()
+    requests = 0
+    for arg in object_args:
+        for object_id in china[arg]:
+            # the other object arguments, if any, point at German objects hr.de may reach
+            values = filled_args(url_rule, {**{a: germany[a] for a in object_args}, arg: object_id})
+            url = url_for_case(URL_MAP, endpoint, method, values)
+            data = {} if method == "GET" else plausible_form(endpoint, values, germany)
+            response = request(hr_de_client, method, url, data)
+            assert response.status_code == 404, (method, url, response.status_code)
+            requests += 1
+    assert requests > 0
+    assert fingerprint() == before
+
+
+# POST routes whose form data above is known to be complete: on a German object they must change something.
+KNOWN_FORMS = {"org.update_unit", "org.create_child", "org.move_unit", "org.archive_unit", "org.restore_unit",
+               "accounts.user", "accounts.reset_password", "accounts.add_grant", "accounts.revoke_grant",
+               "accounts.role"}
+
+
+@pytest.mark.parametrize("endpoint,method,rule", CASES, ids=[f"{m} {r}" for _e, m, r in CASES])
+def test_company_hr_reaches_their_own_companys_objects(endpoint, method, rule, germany, hr_de_client):
+    """The same requests on German objects go through: the 404s above come from
+    the scope, not from a bad URL or bad form data."""
+    url_rule = _rule(URL_MAP, endpoint, method)
+    values = filled_args(url_rule, germany)
+    url = url_for_case(URL_MAP, endpoint, method, values)
+    events = AuditEvent.select().count()
+    response = request(hr_de_client, method, url, {} if method == "GET" else plausible_form(endpoint, values, germany))
+    if method == "GET":
+        assert response.status_code == 200, (url, response.status_code)
+    elif endpoint in KNOWN_FORMS:
+        assert response.status_code == 302, (url, response.status_code, response.get_data(as_text=True))
+        assert AuditEvent.select().count() > events
+    else:
+        assert response.status_code not in (403, 404), (url, response.status_code)
