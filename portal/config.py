@@ -49,6 +49,11 @@ def from_env():
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": int(os.environ.get("SESSION_LIFETIME_SECONDS", str(12 * 3600))),
+        # The server refuses a session this long after login whatever the cookie says
+        # (core.auth.load_logged_in_user), so sliding the cookie's expiry on every
+        # request gains nothing and re-signs and re-sends the cookie on every page.
+        # The cookie is still written whenever the session changes (login, CSRF token).
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_HEADERS": ["X-CSRFToken"],
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
@@ -60,6 +65,8 @@ def from_env():
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "20")),
         "LOGIN_THROTTLE_WINDOW_SECONDS": int(os.environ.get("LOGIN_THROTTLE_WINDOW_SECONDS", "900")),
         "PAGE_SIZE": 50,
+        # Rendered fragments kept per worker (core/cache.py); 0 turns the cache off.
+        "FRAGMENT_CACHE_SIZE": int(os.environ.get("FRAGMENT_CACHE_SIZE", "256")),
         # Behind a reverse proxy: how many X-Forwarded-For hops to trust for the client address.
         "PROXY_FIX_X_FOR": int(os.environ.get("PROXY_FIX_X_FOR", "0")),
     }

@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 
+from portal.core.audit import declare_actions
 from portal.core.permissions import Permission, declare, register_object_type
 from portal.accounts.models import Grant, Role, User
 
@@ -30,3 +31,22 @@ BUILTIN_ROLES = {
 register_object_type("user_id", User, User.unit, USERS_VIEW)
 register_object_type("role_id", Role, Role.unit, ROLES_MANAGE)
 register_object_type("grant_id", Grant, Grant.unit, ROLES_MANAGE)
+
+declare_actions({
+    "auth.login": _l("Logged in"),
+    "auth.login_failed": _l("Failed login"),
+    "auth.login_throttled": _l("Login refused (too many failures)"),
+    "auth.logout": _l("Logged out"),
+    "auth.session_ended": _l("Session ended"),
+    "auth.password_changed": _l("Password changed"),
+    "user.created": _l("User created"),
+    "user.updated": _l("User edited"),
+    "user.password_reset": _l("Password reset"),
+    "user.preferences": _l("Preferences changed"),
+    "role.created": _l("Role created"),
+    "role.updated": _l("Role edited"),
+    "role.synced": _l("Built-in role updated"),
+    "grant.created": _l("Role granted"),
+    "grant.revoked": _l("Grant revoked"),
+    "demo.staff_seeded": _l("Demo accounts added"),
+})

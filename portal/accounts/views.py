@@ -15,7 +15,7 @@ from portal.core.auth import LoggedInUser
 from portal.core.errors import ServiceError
 from portal.core.forms import LocaleForm, apply_service_error, parse_page
 from portal.core.htmx import redirect_for_htmx, render
-from portal.core.i18n import LOCALE_COOKIE, LOCALE_LABELS, TIMEZONE_CHOICES
+from portal.core.i18n import LOCALE_COOKIE, TIMEZONE_CHOICES, language_choices
 from portal.extensions import htmx
 from portal.core.permissions import PERMISSIONS, current_actor, current_scope, load_or_404, login_only, public, \
     require
@@ -37,7 +37,7 @@ def _safe_next(target):
 
 
 def _locale_choices():
-    return [(code, LOCALE_LABELS.get(code, code)) for code in current_app.config["LANGUAGES"]]
+    return language_choices(current_app.config["LANGUAGES"])
 
 
 def _throttle_limits():

@@ -13,12 +13,24 @@ from portal.audit.models import AuditChainHead, AuditEvent
 from portal.core.db import database, is_sqlite, utcnow
 
 GENESIS_HASH = "0" * 64
+# Action code → a lazy label; each domain declares its own actions next to its permissions.
+ACTION_LABELS = {}
 MASK = "***"
 # Keys whose values never enter the trail in clear, at any depth.
 SENSITIVE_KEYS = frozenset({
     "password", "password_hash", "new_password", "token", "token_hash", "secret",
     "national_id", "bank_account", "salary",
 })
+
+
+def declare_actions(labels):
+    """Register how the audit trail names a domain's actions ({"org.unit_moved": _l("Unit moved")})."""
+    ACTION_LABELS.update(labels)
+
+
+def action_label(action):
+    """The action in the reader's language; its code when none is declared."""
+    return ACTION_LABELS.get(action, action)
 
 
 def mask(values):

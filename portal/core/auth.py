@@ -14,7 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
 
-from portal.core.db import utcnow
+from portal.core.db import PreparedSelect, utcnow
 
 password_hasher = PasswordHasher()  # argon2id with the library's current recommended cost
 # Verifying against this keeps the timing of "no such user" equal to "wrong password".
@@ -64,28 +64,41 @@ class LoggedInUser(UserMixin):
         return self.account.is_active
 
 
-def load_logged_in_user(token, max_age_seconds):
+def _session_query(token_hash, oldest_start):
     from portal.accounts.models import User, UserSession
     from portal.org.models import OrgUnit
 
-    if not token:
-        return None
-    oldest_start = utcnow() - dt.timedelta(seconds=max_age_seconds)
-    # The user's unit and its company come along: every page needs them for the
-    # locale and time zone (core.i18n), and this saves two queries per request.
+    # The user's unit and its company come along in the same query: every page
+    # needs them for the locale and time zone (core.i18n._home_settings), and
+    # this saves the two lazy foreign-key loads per request.
     Company = OrgUnit.alias()
-    row = (
+    return (
         UserSession.select(UserSession, User, OrgUnit, Company)
         .join(User)
         .join(OrgUnit, on=(User.unit == OrgUnit.id))
         .join(Company, pw.JOIN.LEFT_OUTER, on=(OrgUnit.company == Company.id), attr="company")
         .where(
-            (UserSession.token_hash == token_digest(token))
+            (UserSession.token_hash == token_hash)
             & UserSession.ended_at.is_null()
             & (UserSession.created_at > oldest_start)
         )
-        .first()
+        .limit(1)
     )
+
+
+# Run on every request: its SQL is written once (core.db.PreparedSelect). The
+# session row itself is read afresh each time, never cached, so an ended
+# session is refused on its very next request, on every worker.
+_SESSION_LOOKUP = PreparedSelect(_session_query, "\0token-hash", dt.datetime(1, 2, 3, 4, 5, 6, 7))
+
+
+def load_logged_in_user(token, max_age_seconds):
+    from portal.accounts.models import UserSession
+
+    if not token:
+        return None
+    oldest_start = utcnow() - dt.timedelta(seconds=max_age_seconds)
+    row = _SESSION_LOOKUP.first(token_digest(token), oldest_start)
     if row is None or not row.user.is_active:
         return None
     now = utcnow()

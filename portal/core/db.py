@@ -100,3 +100,73 @@ def chunked_insert(model, rows, size=500):
     """insert_many in chunks that stay under SQLite's bound-parameter limit."""
     for start in range(0, len(rows), size):
         model.insert_many(rows[start:start + size]).execute()
+
+
+class PreparedSelect:
+    """A peewee SELECT whose SQL text is built once and then run with new values.
+
+    Peewee writes a query's SQL afresh every time it runs; for a join over four
+    tables that costs several times what the database takes to answer it. The
+    session lookup and the scope query run on every request, so they keep their
+    SQL here (one text per database: SQLite and PostgreSQL differ) and only swap
+    in the parameter values. Rows come back as the query itself would give them
+    (model instances with their joined models attached).
+
+    `build(*placeholders)` returns the query; it is called once per database
+    with `placeholders`, distinctive values of the same types as the real ones,
+    which mark where each value goes among the query's parameters. Values are
+    passed as the database takes them (str, int, naive UTC datetime): no
+    field conversion is applied.
+    """
+
+    def __init__(self, build, *placeholders):
+        self._build = build
+        self._placeholders = placeholders
+        self._compiled = {}
+
+    def _compile(self, db):
+        query = self._build(*self._placeholders)
+        sql, params = query.sql()
+        slots = []
+        for index, placeholder in enumerate(self._placeholders):
+            found = [i for i, value in enumerate(params) if value == placeholder]
+            if len(found) != 1:
+                raise ValueError(f"placeholder {placeholder!r} must appear exactly once in the query's parameters")
+            slots.append((found[0], index))
+        compiled = self._compiled[type(db)] = (query, sql, tuple(params), tuple(slots))
+        return compiled
+
+    def rows(self, *values):
+        db = database.obj
+        compiled = self._compiled.get(type(db)) or self._compile(db)
+        query, sql, params, slots = compiled
+        params = list(params)
+        for param_index, value_index in slots:
+            params[param_index] = values[value_index]
+        return query._get_cursor_wrapper(database.execute_sql(sql, params))
+
+    def first(self, *values):
+        for row in self.rows(*values):
+            return row
+        return None
+
+
+_SQL_MEMO = {}
+_SQL_MEMO_SIZE = 1024
+
+
+def memoized_rows(key, query):
+    """Run `query`, its SQL text written once per `key` (and database kind).
+
+    For queries that differ per user but repeat on every page view, such as
+    those holding a user's scope (see PreparedSelect for why). `key` must
+    determine the SQL and its parameters entirely — for a scope, its
+    signature. Rows come back as the query itself would give them."""
+    memo_key = (type(database.obj), key)
+    compiled = _SQL_MEMO.get(memo_key)
+    if compiled is None:
+        if len(_SQL_MEMO) >= _SQL_MEMO_SIZE:
+            _SQL_MEMO.clear()
+        compiled = _SQL_MEMO[memo_key] = query.sql()
+    sql, params = compiled
+    return query._get_cursor_wrapper(database.execute_sql(sql, params))

@@ -21,7 +21,13 @@ TIMEZONE_CHOICES = [
     if "/" in name and name.split("/", 1)[0] in {"Africa", "America", "Asia", "Atlantic", "Australia", "Europe",
                                                    "Indian", "Pacific"}
 ]
-LOCALE_LABELS = {"zh_CN": "简体中文", "en": "English"}  # each language in its own name
+# Each language in its own name. The UI speaks config LANGUAGES; a company may
+# default to any of these (its staff see the nearest language the UI speaks).
+LOCALE_LABELS = {"zh_CN": "简体中文", "zh_Hant": "繁體中文", "en": "English", "de": "Deutsch", "ja": "日本語"}
+
+
+def language_choices(codes):
+    return [(code, LOCALE_LABELS.get(code, code)) for code in codes]
 
 
 def _home_settings():

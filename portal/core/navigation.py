@@ -5,8 +5,7 @@ from flask import current_app, request, url_for
 from flask_babel import get_locale, get_timezone, lazy_gettext as _l
 from flask_login import current_user
 
-from portal.core.forms import LocaleForm
-from portal.core.i18n import LOCALE_LABELS, current_language
+from portal.core.i18n import current_language, language_choices
 from portal.core.permissions import can
 
 
@@ -15,35 +14,51 @@ class MenuItem:
     endpoint: str
     label: object
     permission: str | None  # None: every logged-in user
+    section: tuple = ()  # the other endpoints that belong to this entry
 
 
 MENU = (
     MenuItem("home.dashboard", _l("Dashboard"), None),
-    MenuItem("org.tree", _l("Org tree"), "org.view"),
-    MenuItem("accounts.users", _l("Users"), "users.view"),
-    MenuItem("accounts.roles", _l("Roles"), "roles.manage"),
-    MenuItem("audit.events", _l("Audit trail"), "audit.view"),
+    MenuItem("org.tree", _l("Org tree"), "org.view", ("org.",)),
+    MenuItem("accounts.users", _l("Users"), "users.view",
+             ("accounts.user", "accounts.new_user", "accounts.reset_password", "accounts.add_grant")),
+    MenuItem("accounts.roles", _l("Roles"), "roles.manage", ("accounts.role", "accounts.new_role")),
+    MenuItem("audit.events", _l("Audit trail"), "audit.view", ("audit.",)),
 )
+
+
+def _in_section(item, endpoint):
+    """The entry's own page, a page named in its section, or (for "org.") any page of a blueprint."""
+    return endpoint == item.endpoint or any(
+        endpoint.startswith(part) if part.endswith(".") else endpoint == part for part in item.section)
+
+
+def fixed_url(endpoint, **values):
+    """url_for() of a URL that never changes (the menu, static files, the top bar's
+    forms), built once per app and mount point: every page shows a dozen of them."""
+    cache = current_app.extensions.setdefault("fixed_urls", {})
+    key = (request.script_root, endpoint, tuple(sorted(values.items())))
+    url = cache.get(key)
+    if url is None:
+        url = cache[key] = url_for(endpoint, **values)
+    return url
 
 
 def navigation():
     """Menu entries the user may use, the current section marked."""
     if not current_user.is_authenticated:
         return []
-    current_blueprint = (request.endpoint or "").split(".", 1)[0]
-    items = []
-    for item in MENU:
-        if item.permission is None or can(item.permission):
-            active = item.endpoint == request.endpoint or (
-                item.endpoint.split(".", 1)[0] == current_blueprint and current_blueprint not in ("home", "accounts"))
-            items.append({"url": url_for(item.endpoint), "label": item.label, "active": active})
-    return items
+    endpoint = request.endpoint or ""
+    return [
+        {"url": fixed_url(item.endpoint), "label": item.label, "active": _in_section(item, endpoint)}
+        for item in MENU
+        if item.permission is None or can(item.permission)
+    ]
 
 
-def locale_form():
-    form = LocaleForm(locale=current_language(), next=request.full_path.rstrip("?"))
-    form.locale.choices = [(code, LOCALE_LABELS.get(code, code)) for code in current_app.config["LANGUAGES"]]
-    return form
+def language_options():
+    """(code, label) of the languages the language switcher offers."""
+    return language_choices(current_app.config["LANGUAGES"])
 
 
 def init_app(app):
@@ -51,7 +66,9 @@ def init_app(app):
     def template_globals():
         return {
             "navigation": navigation,
-            "locale_form": locale_form,
+            "language_options": language_options,
+            "fixed_url": fixed_url,
+            "current_language": current_language,
             "can": can,
             "current_locale_tag": lambda: str(get_locale()).replace("_", "-"),
             "current_timezone_name": lambda: str(get_timezone()),

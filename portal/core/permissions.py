@@ -18,6 +18,8 @@ import peewee as pw
 from flask import abort, g, request
 from flask_login import current_user
 
+from portal.core.db import PreparedSelect
+
 PERMISSIONS = {}
 
 
@@ -118,17 +120,7 @@ class Scope:
 
     @classmethod
     def for_user(cls, user):
-        from portal.accounts.models import Grant, RolePermission
-        from portal.org.models import OrgUnit
-
-        rows = (
-            Grant.select(RolePermission.permission, Grant.unit, OrgUnit.path, Grant.include_descendants)
-            .join(RolePermission, on=(RolePermission.role == Grant.role))
-            .switch(Grant)
-            .join(OrgUnit, on=(OrgUnit.id == Grant.unit))
-            .where(Grant.user == user.id)
-            .tuples()
-        )
+        rows = _GRANTS_OF_USER.rows(user.id)
         grants = {}
         for permission, unit_id, path, include_descendants in rows:
             grants.setdefault(permission, set()).add(ScopeGrant(unit_id, path, include_descendants))
@@ -136,6 +128,17 @@ class Scope:
 
     def has_any(self, permission):
         return bool(self._grants.get(permission))
+
+    def signature(self):
+        """A digest of every (permission, unit, path, include_descendants) grant:
+        two scopes with the same signature see exactly the same (core.cache)."""
+        if getattr(self, "_signature", None) is None:
+            from portal.core.cache import digest
+
+            self._signature = digest(sorted(
+                (permission, grant.unit_id, grant.path, grant.include_descendants)
+                for permission, grants in self._grants.items() for grant in grants))
+        return self._signature
 
     def anchor_ids(self, permission):
         """Ids of the units `permission` is granted on and of all their ancestors:
@@ -171,6 +174,24 @@ class Scope:
         return unit_field.in_(OrgUnit.select(OrgUnit.id).where(self.unit_condition(permission)))
 
 
+def _grants_query(user_id):
+    from portal.accounts.models import Grant, RolePermission
+    from portal.org.models import OrgUnit
+
+    return (
+        Grant.select(RolePermission.permission, Grant.unit, OrgUnit.path, Grant.include_descendants)
+        .join(RolePermission, on=(RolePermission.role == Grant.role))
+        .switch(Grant)
+        .join(OrgUnit, on=(OrgUnit.id == Grant.unit))
+        .where(Grant.user == user_id)
+        .tuples()
+    )
+
+
+# Every logged-in request reads the user's grants: the SQL is written once (core.db).
+_GRANTS_OF_USER = PreparedSelect(_grants_query, -918273645)
+
+
 class WholeGroupScope(Scope):
     """Everything, for the system itself (CLI commands, seeding, migrations)."""
 
@@ -179,6 +200,9 @@ class WholeGroupScope(Scope):
 
     def has_any(self, permission):
         return True
+
+    def signature(self):
+        return "whole-group"
 
     def permissions(self):
         return set(PERMISSIONS)

@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 
+from portal.core.audit import declare_actions
 from portal.core.permissions import Permission, declare, register_object_type
 from portal.org.models import OrgUnit
 
@@ -9,3 +10,11 @@ ORG_VIEW, ORG_MANAGE = declare(
 )
 
 register_object_type("unit_id", OrgUnit, OrgUnit.id, ORG_VIEW)
+
+declare_actions({
+    "org.unit_created": _l("Unit created"),
+    "org.unit_updated": _l("Unit edited"),
+    "org.unit_moved": _l("Unit moved"),
+    "org.unit_archived": _l("Unit archived"),
+    "org.unit_restored": _l("Unit restored"),
+})

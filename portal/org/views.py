@@ -1,11 +1,13 @@
 """The org tree: browse it, and create, edit, move and archive units."""
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 
+from portal.core.cache import cached, cached_fragment
 from portal.core.errors import ServiceError
 from portal.core.forms import ConfirmForm, apply_service_error
 from portal.core.htmx import render, wants_fragment
-from portal.core.i18n import LOCALE_LABELS, TIMEZONE_CHOICES
+from portal.core.i18n import LOCALE_LABELS, TIMEZONE_CHOICES, language_choices
 from portal.core.permissions import current_actor, current_scope, load_or_404, require
 from portal.org import services
 from portal.org.forms import KIND_LABELS, PLATFORM_LABELS, MoveForm, UnitCreateForm, UnitEditForm
@@ -20,13 +22,13 @@ INVALID = 422
 
 def _with_setting_choices(form):
     form.timezone.choices = TIMEZONE_CHOICES
-    form.default_locale.choices = [(code, LOCALE_LABELS.get(code, code)) for code in _known_locales()]
+    form.default_locale.choices = language_choices(_known_locales())
     return form
 
 
 def _known_locales():
     # Units may default to any locale the group works in, not only the translated ones.
-    return list(dict.fromkeys(current_app.config["LANGUAGES"] + ["zh_Hant", "de", "ja"]))
+    return list(dict.fromkeys(current_app.config["LANGUAGES"] + list(LOCALE_LABELS)))
 
 
 def _create_form(unit, formdata=None):
@@ -55,27 +57,56 @@ def _move_form(unit, formdata=None):
     return form
 
 
-def _panel_context(unit, create_form=None, edit_form=None, move_form=None, show_archived=False, panel_error=None):
+def _panel_context(unit, create_form=None, edit_form=None, move_form=None, show_archived=False, panel_error=None,
+                   open_form=None):
+    """The unit panel. Its forms are built only when given (a failed POST, or the
+    form's own URL): otherwise each loads when its <details> opens (`*_form` views)."""
     scope = current_scope()
     can_manage = scope.allows(ORG_MANAGE, unit)
+
+    def render_summary():
+        context = dict(
+            unit=unit,
+            settings=services.effective_settings(unit),
+            # Only ancestors the user may open: the others would be links to a 404.
+            ancestors=[a for a in services.ancestors_of(unit) if scope.allows(ORG_VIEW, a)],
+            children=services.children_of(unit, include_archived=show_archived),
+        )
+        return (Markup(render_template("org/_unit_head.html", **context)),
+                Markup(render_template("org/_unit_facts.html", **context)))
+
+    # Heading, facts and the units below hold no per-user secret: cached by data
+    # version and scope (core/cache.py). `unit` was read before the version, so its
+    # own version is in the key (every change to a unit, a move included, bumps it).
+    head_html, facts_html = cached("org.panel", scope, render_summary, unit.id, unit.version, show_archived)
     return dict(
         unit=unit,
-        settings=services.effective_settings(unit),
-        # Only ancestors the user may open: the others would be links to a 404.
-        ancestors=[a for a in services.ancestors_of(unit) if scope.allows(ORG_VIEW, a)],
-        children=services.children_of(unit, include_archived=show_archived),
+        head_html=head_html,
+        facts_html=facts_html,
         can_manage=can_manage,
-        create_form=create_form or (_create_form(unit, formdata=None) if can_manage else None),
-        edit_form=edit_form or (_edit_form(unit, formdata=None) if can_manage else None),
-        move_form=move_form or (_move_form(unit, formdata=None) if can_manage and unit.parent_id else None),
+        can_add=bool(ALLOWED_CHILDREN.get(unit.kind)),
+        create_form=create_form,
+        edit_form=edit_form,
+        move_form=move_form,
+        open_form=open_form,
         panel_error=panel_error,
     )
 
 
+def _tree_roots(scope):
+    return cached("org.tree_roots", scope, lambda: services.tree_roots(scope))
+
+
 def _tree_context(selected):
     scope = current_scope()
-    roots = services.tree_roots(scope)
-    return dict(roots=roots, root_children={root.id: services.children_of(root) for root in roots},
+
+    def render_tree():
+        roots = _tree_roots(scope)
+        return render_template("org/_tree.html", roots=roots, selected=selected,
+                               root_children={root.id: services.children_of(root) for root in roots})
+
+    # The same for everyone with the same scope: cached by data version (core/cache.py).
+    return dict(tree_html=cached_fragment("org.tree", scope, render_tree, selected.id if selected else None),
                 selected=selected)
 
 
@@ -90,9 +121,9 @@ def _render_panel(unit, status=200, **forms):
 @blueprint.route("")
 @require(ORG_VIEW)
 def tree():
-    roots = services.tree_roots(current_scope())
+    roots = _tree_roots(current_scope())
     if not roots:
-        return render("org/tree.html", "org/_tree.html", **_tree_context(None))
+        return render("org/tree.html", "org/_tree.html", roots=roots, **_tree_context(None))
     return _render_panel(roots[0])
 
 
@@ -110,6 +141,41 @@ def children(unit_id):
     if not wants_fragment():
         return _render_panel(unit)
     return render_template("org/_children.html", parent=unit, children=services.children_of(unit))
+
+
+def _render_form(unit, name, form):
+    """One of the panel's forms: alone for htmx (into its <details>), else the
+    whole page with the form open."""
+    if wants_fragment():
+        return render_template(f"org/_form_{name}.html", unit=unit, **{f"{name}_form": form})
+    return _render_panel(unit, open_form=name, **{f"{name}_form": form})
+
+
+@blueprint.route("/units/<int:unit_id>/forms/create")
+@require(ORG_MANAGE)
+def create_form(unit_id):
+    unit = load_or_404(OrgUnit, unit_id, ORG_MANAGE)
+    if unit.is_archived or not ALLOWED_CHILDREN.get(unit.kind):
+        abort(404)
+    return _render_form(unit, "create", _create_form(unit))
+
+
+@blueprint.route("/units/<int:unit_id>/forms/edit")
+@require(ORG_MANAGE)
+def edit_form(unit_id):
+    unit = load_or_404(OrgUnit, unit_id, ORG_MANAGE)
+    if unit.is_archived:
+        abort(404)
+    return _render_form(unit, "edit", _edit_form(unit))
+
+
+@blueprint.route("/units/<int:unit_id>/forms/move")
+@require(ORG_MANAGE)
+def move_form(unit_id):
+    unit = load_or_404(OrgUnit, unit_id, ORG_MANAGE)
+    if unit.is_archived or unit.parent_id is None:
+        abort(404)
+    return _render_form(unit, "move", _move_form(unit))
 
 
 @blueprint.route("/units/<int:unit_id>", methods=["POST"])

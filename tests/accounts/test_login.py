@@ -1,41 +1,17 @@
-from portal.accounts.models import LoginAttempt, UserSession
+"""Logging in and out: sessions, throttling, passwords, where login leads."""
+import datetime as dt
+from urllib.parse import urlsplit
 
+import pytest
+from argon2 import PasswordHasher
+from flask.sessions import SecureCookieSessionInterface
 
-def test_login_rotates_session_and_lands_on_dashboard(client):
-    client.get("/login")
-    before = client.http.get_cookie("session")
-    response = client.post("/login", {"username": "admin", "password": "demo1234"})
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/"
-    assert client.http.get_cookie("session").value != before.value
-    page = client.get("/")
-    assert page.status_code == 200
-    assert "Group Administrator" in page.get_data(as_text=True)
-    assert UserSession.select().where(UserSession.ended_at.is_null()).count() == 1
-
-
-def test_wrong_password_is_refused_and_recorded(client):
-    response = client.post("/login", {"username": "admin", "password": "nope-nope"})
-    assert response.status_code == 422
-    assert "Wrong username or password." in response.get_data(as_text=True)
-    assert LoginAttempt.get(LoginAttempt.username == "admin").succeeded is False
-
-
-# --- the session at login ----------------------------------------------------------
-
-import datetime as dt  # noqa: E402
-from urllib.parse import urlsplit  # noqa: E402
-
-import pytest  # noqa: E402
-from argon2 import PasswordHasher  # noqa: E402
-from flask.sessions import SecureCookieSessionInterface  # noqa: E402
-
-from factories import SYSTEM  # noqa: E402
-from portal.accounts.models import User  # noqa: E402
-from portal.accounts.services import update_user  # noqa: E402
-from portal.audit.models import AuditEvent  # noqa: E402
-from portal.core import auth  # noqa: E402
-from portal.core.db import utcnow  # noqa: E402
+from factories import SYSTEM
+from portal.accounts.models import LoginAttempt, User, UserSession
+from portal.accounts.services import update_user
+from portal.audit.models import AuditEvent
+from portal.core import auth
+from portal.core.db import utcnow
 
 THROTTLED = "Too many failed attempts. Please wait a few minutes and try again."
 WRONG = "Wrong username or password."
@@ -66,6 +42,28 @@ def text(response):
 @pytest.fixture
 def hr_de(db):
     return User.get(User.username == "hr.de")
+
+
+# --- the session at login ----------------------------------------------------------
+
+def test_login_rotates_session_and_lands_on_dashboard(client):
+    client.get("/login")
+    before = client.http.get_cookie("session")
+    response = client.post("/login", {"username": "admin", "password": "demo1234"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert client.http.get_cookie("session").value != before.value
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "Group Administrator" in page.get_data(as_text=True)
+    assert UserSession.select().where(UserSession.ended_at.is_null()).count() == 1
+
+
+def test_wrong_password_is_refused_and_recorded(client):
+    response = client.post("/login", {"username": "admin", "password": "nope-nope"})
+    assert response.status_code == 422
+    assert "Wrong username or password." in response.get_data(as_text=True)
+    assert LoginAttempt.get(LoginAttempt.username == "admin").succeeded is False
 
 
 def test_nothing_of_the_anonymous_session_survives_login(app, client):

@@ -48,9 +48,10 @@ def test_add_a_team_below_a_store_without_reloading_the_page(page, login, tmp_pa
     expect(page).to_have_url(re.compile(r"/org/units/\d+$"))
     expect(store_row.locator("> a.node")).to_be_visible()  # the tree is still there
 
-    add = panel.locator("details.action").filter(has=page.locator("form[action$='/children']"))
+    # The form loads when its <details> opens (hx-trigger="toggle once"): expect() waits for it.
+    add = panel.locator("details.action[data-form='create']")
     add.locator("> summary").click()
-    form = add.locator("form")
+    form = add.locator("form[action$='/children']")
     expect(form.locator("#new-kind")).to_have_value("team")
     form.locator("#new-name").fill(NEW_TEAM)
     form.locator("#new-code").fill(NEW_CODE)

@@ -17,13 +17,17 @@ def summary(username):
     return dashboard_summary(Actor.for_user(User.get(User.username == username)))
 
 
+def unit_stats(data):
+    return {str(label): count for label, count in data["unit_stats"]}
+
+
 def subtree(code):
     return OrgUnit.select(OrgUnit.id).where(OrgUnit.path.startswith(unit_by_code(code).path))
 
 
 def test_company_hr_counts_their_company_only(db):
     data = summary("hr.de")
-    assert data["unit_counts"] == {"company": 1, "department": 4, "team": 4}
+    assert unit_stats(data) == {"Companies": 1, "Departments and teams": 8}
     assert data["user_count"] == User.select().where(User.unit.in_(subtree("EXDE")) & User.is_active).count()
     assert data["events"] and {e.unit_id for e in data["events"]} <= {i for (i,) in subtree("EXDE").tuples()}
 
@@ -37,13 +41,15 @@ def test_inactive_users_are_not_counted(db):
 
 def test_an_employee_sees_no_numbers_of_others(db):
     data = summary("agent.jd1")
-    assert data["unit_counts"] == {"team": 1}
+    # No zero figures: an agent is not shown "0 companies".
+    assert unit_stats(data) == {"Departments and teams": 1}
     assert data["user_count"] is None and data["events"] is None
 
 
 def test_the_group_admin_sees_the_whole_group(db):
     data = summary("admin")
-    assert data["unit_counts"]["company"] == 4
+    assert unit_stats(data)["Companies"] == 4
+    assert unit_stats(data)["Stores"] == 5
     assert data["user_count"] == User.select().where(User.is_active).count()
     assert len(data["events"]) == 8
 

@@ -6,9 +6,9 @@ from portal.accounts.models import User
 from portal.core import jobs
 from portal.core.jobs import start_job
 from portal.jobs.models import Job
-from portal.jobs.services import load_job, recent_jobs
 from portal.core.errors import NotInScope
 from portal.core.permissions import Actor
+from portal.jobs.services import load_job, recent_jobs
 
 
 def user(username):
@@ -75,7 +75,8 @@ def test_a_failed_job_shows_its_state_and_message(client_for, failing_kind):
 
 
 def test_a_running_job_keeps_polling(client_for, german_job):
-    Job.update(state="running", done=4, total=10, finished_at=None, result=None).where(Job.id == german_job.id).execute()
+    Job.update(state="running", done=4, total=10, finished_at=None, result=None).where(
+        Job.id == german_job.id).execute()
     body = client_for("hr.de").get(f"/jobs/{german_job.id}", htmx=True).get_data(as_text=True)
     assert 'hx-trigger="every 1s"' in body and "Running" in body
     assert '<progress value="4" max="10"' in body and "40%" in body

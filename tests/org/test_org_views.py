@@ -124,7 +124,7 @@ def test_create_child_without_htmx_redirects_to_the_parent(hr_de_client, departm
 
 
 def test_the_panels_own_create_form_works(hr_de_client, department):
-    body = page_of(hr_de_client.get(f"/org/units/{department.id}", htmx=True))
+    body = page_of(hr_de_client.get(f"/org/units/{department.id}/forms/create", htmx=True))
     data = form_fields(body, f"/org/units/{department.id}/children")
     data.update({"new-name": "Retouren", "new-code": "DE-RET"})
     response = hr_de_client.post(f"/org/units/{department.id}/children", data, htmx=True)
@@ -169,7 +169,7 @@ def test_the_panels_own_edit_form_saves_every_kind_of_unit(hr_de_client, code, d
     if code == "DE-SHOP":
         make_unit(unit_by_code("EXDE"), "store", code="DE-SHOP", name="Amazon.de Shop", platform="other")
     unit = unit_by_code(code)
-    body = page_of(hr_de_client.get(f"/org/units/{unit.id}", htmx=True))
+    body = page_of(hr_de_client.get(f"/org/units/{unit.id}/forms/edit", htmx=True))
     data = form_fields(body, f"/org/units/{unit.id}")
     data["edit-name"] = "Neuer Name"
     response = hr_de_client.post(f"/org/units/{unit.id}", data, htmx=True)
@@ -180,7 +180,7 @@ def test_the_panels_own_edit_form_saves_every_kind_of_unit(hr_de_client, code, d
 
 
 def test_edit_with_a_stale_version_is_refused(hr_de_client, team, counts):
-    body = page_of(hr_de_client.get(f"/org/units/{team.id}", htmx=True))
+    body = page_of(hr_de_client.get(f"/org/units/{team.id}/forms/edit", htmx=True))
     stale = form_fields(body, f"/org/units/{team.id}")
     hr_de_client.post(f"/org/units/{team.id}", {**stale, "edit-name": "First"}, htmx=True)
     before = counts()
@@ -202,7 +202,7 @@ def test_move_through_htmx(hr_de_client, team):
 
 
 def test_move_offers_only_parents_in_scope_of_the_right_kind(hr_de_client, team):
-    body = page_of(hr_de_client.get(f"/org/units/{team.id}", htmx=True))
+    body = page_of(hr_de_client.get(f"/org/units/{team.id}/forms/move", htmx=True))
     options = re.search(r'<select[^>]*name="move-parent"[^>]*>(.*?)</select>', body, re.S).group(1)
     offered = {int(v) for v in re.findall(r'value="(\d+)"', options)}
     kinds = {u.kind for u in OrgUnit.select().where(OrgUnit.id.in_(offered))}
@@ -267,3 +267,41 @@ def test_the_path_above_links_only_to_units_in_scope(lead_client):
     for outside in ("EXG", "EXCN", "CN-JD"):
         assert f'href="/org/units/{unit_by_code(outside).id}"' not in crumbs
         assert lead_client.get(f"/org/units/{unit_by_code(outside).id}").status_code == 404
+
+
+# --- the panel's forms, loaded when opened ---------------------------------------------
+
+def test_the_panel_loads_each_form_when_its_details_open(hr_de_client, team):
+    body = page_of(hr_de_client.get(f"/org/units/{team.id}", htmx=True))
+    assert "<select" not in body  # no time zones, no list of every unit
+    for name in ("create", "edit", "move"):
+        assert f'hx-get="/org/units/{team.id}/forms/{name}" hx-trigger="toggle once"' in body
+
+
+@pytest.mark.parametrize("name, action", [("create", "/children"), ("edit", ""), ("move", "/move")])
+def test_each_form_url_answers_the_form_or_the_page_with_it_open(hr_de_client, team, name, action):
+    fragment = page_of(hr_de_client.get(f"/org/units/{team.id}/forms/{name}", htmx=True))
+    assert "<html" not in fragment
+    assert any(k.endswith("csrf_token") and v for k, v in form_fields(fragment, f"/org/units/{team.id}{action}").items())
+    full = page_of(hr_de_client.get(f"/org/units/{team.id}/forms/{name}"))
+    assert "<html" in full and form_fields(full, f"/org/units/{team.id}{action}")
+    assert re.search(rf'<details class="action" data-form="{name}" open', full)
+
+
+def test_a_failed_post_shows_its_form_open_with_the_errors(hr_de_client, team):
+    response = hr_de_client.post(f"/org/units/{team.id}/children", new_team(**{"new-name": ""}), htmx=True)
+    assert response.status_code == 422
+    body = page_of(response)
+    assert re.search(r'<details class="action" data-form="create" open', body)
+    assert field_error(body, "new-name") == "This field is required."
+
+
+def test_form_urls_need_the_manage_permission_on_the_unit(client_for, team, db):
+    agent = client_for("agent.jd1")
+    assert agent.get(f"/org/units/{team.id}/forms/edit").status_code == 403
+    hr_de = client_for("hr.de")
+    outside = unit_by_code("CN-JD")
+    for name in ("create", "edit", "move"):
+        assert hr_de.get(f"/org/units/{outside.id}/forms/{name}", htmx=True).status_code == 404
+    admin = client_for("admin")
+    assert admin.get(f"/org/units/{unit_by_code('EXG').id}/forms/move").status_code == 404  # the group stays on top
