@@ -181,13 +181,25 @@ def client(app):
 
 
 @pytest.fixture
-def client_for(app):
-    """client_for("hr.de") → a client logged in as that demo user."""
+def client_for(app, page_locale):
+    """client_for("hr.de") → a client logged in as that demo user, reading
+    pages in `page_locale` (when set) through the locale cookie."""
 
     def make(username):
-        return Client(app.test_client()).login(username)
+        client = Client(app.test_client()).login(username)
+        if page_locale:
+            client.http.set_cookie("locale", page_locale)
+        return client
 
     return make
+
+
+@pytest.fixture
+def page_locale():
+    """Tests read pages in English: the demo group's own default language is
+    Chinese, which logged-in clients would otherwise get. tests/i18n overrides
+    this to see the locale chosen as in production."""
+    return "en"
 
 
 @pytest.fixture
