@@ -151,31 +151,22 @@ def _render_form(unit, name, form):
     return _render_panel(unit, open_form=name, **{f"{name}_form": form})
 
 
-@blueprint.route("/units/<int:unit_id>/forms/create")
+# The panel's forms, loaded when opened: how to build each, and when a unit offers it.
+PANEL_FORMS = {
+    "create": (_create_form, lambda unit: bool(ALLOWED_CHILDREN.get(unit.kind))),
+    "edit": (_edit_form, lambda unit: True),
+    "move": (_move_form, lambda unit: unit.parent_id is not None),  # the group stays on top
+}
+
+
+@blueprint.route("/units/<int:unit_id>/forms/<form_name>")
 @require(ORG_MANAGE)
-def create_form(unit_id):
+def panel_form(unit_id, form_name):
     unit = load_or_404(OrgUnit, unit_id, ORG_MANAGE)
-    if unit.is_archived or not ALLOWED_CHILDREN.get(unit.kind):
+    build, offered = PANEL_FORMS.get(form_name, (None, None))
+    if build is None or unit.is_archived or not offered(unit):
         abort(404)
-    return _render_form(unit, "create", _create_form(unit))
-
-
-@blueprint.route("/units/<int:unit_id>/forms/edit")
-@require(ORG_MANAGE)
-def edit_form(unit_id):
-    unit = load_or_404(OrgUnit, unit_id, ORG_MANAGE)
-    if unit.is_archived:
-        abort(404)
-    return _render_form(unit, "edit", _edit_form(unit))
-
-
-@blueprint.route("/units/<int:unit_id>/forms/move")
-@require(ORG_MANAGE)
-def move_form(unit_id):
-    unit = load_or_404(OrgUnit, unit_id, ORG_MANAGE)
-    if unit.is_archived or unit.parent_id is None:
-        abort(404)
-    return _render_form(unit, "move", _move_form(unit))
+    return _render_form(unit, form_name, build(unit))
 
 
 @blueprint.route("/units/<int:unit_id>", methods=["POST"])

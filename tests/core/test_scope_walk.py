@@ -140,11 +140,17 @@ def url_for_case(url_map, endpoint, method, values):
     return url_map.bind("localhost").build(endpoint, values, method=method)
 
 
+# Arguments that are not objects but must name something real for the route to answer.
+OTHER_ARGS = {"form_name": "edit"}
+
+
 def filled_args(rule, object_values):
     values = {}
     for name in rule.arguments:
         if name in object_values:
             values[name] = object_values[name]
+        elif name in OTHER_ARGS:
+            values[name] = OTHER_ARGS[name]
         else:
             values[name] = 1 if isinstance(rule._converters[name], IntegerConverter) else "x"
     return values

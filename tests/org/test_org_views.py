@@ -305,3 +305,4 @@ def test_form_urls_need_the_manage_permission_on_the_unit(client_for, team, db):
         assert hr_de.get(f"/org/units/{outside.id}/forms/{name}", htmx=True).status_code == 404
     admin = client_for("admin")
     assert admin.get(f"/org/units/{unit_by_code('EXG').id}/forms/move").status_code == 404  # the group stays on top
+    assert admin.get(f"/org/units/{team.id}/forms/delete", htmx=True).status_code == 404  # no such form
