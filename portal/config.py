@@ -3,6 +3,7 @@
 Every setting has a safe development default except in production, where
 `SECRET_KEY` must be given: `Config.from_env()` refuses to start without it.
 """
+import json
 import os
 import secrets
 from pathlib import Path
@@ -33,12 +34,35 @@ def _secret_key(production):
     return key_file.read_text().strip()
 
 
+def _field_keys(production):
+    """FIELD_KEYS, FIELD_KEY_CURRENT and BLIND_INDEX_KEY (core/crypto.py). Production
+    must give them; development keeps a random set in the instance folder."""
+    given = {name: os.environ.get(name) for name in ("FIELD_KEYS", "FIELD_KEY_CURRENT", "BLIND_INDEX_KEY")}
+    if all(given.values()):
+        return given
+    if production:
+        raise RuntimeError("FIELD_KEYS, FIELD_KEY_CURRENT and BLIND_INDEX_KEY must be set when FAIRSHARE_ENV=production")
+    from portal.core.crypto import new_key_text
+
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    key_file = INSTANCE / "field_keys.json"
+    if not key_file.exists():
+        key_file.write_text(json.dumps({"FIELD_KEYS": f"dev1:{new_key_text()}", "FIELD_KEY_CURRENT": "dev1",
+                                        "BLIND_INDEX_KEY": new_key_text()}))
+        key_file.chmod(0o600)
+    return json.loads(key_file.read_text())
+
+
 def from_env():
     """Build the settings dict read by `create_app`."""
     production = os.environ.get("FAIRSHARE_ENV", "development") == "production"
     return {
         "ENV_NAME": "production" if production else "development",
         "SECRET_KEY": _secret_key(production),
+        **_field_keys(production),
+        # Uploaded documents and import files: outside the web root, under generated names.
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(INSTANCE / "uploads")),
+        "MAX_DOCUMENT_BYTES": int(os.environ.get("MAX_DOCUMENT_BYTES", str(10 * 1024 * 1024))),
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'fairshare.db'}"),
         "DATABASE_POOL_SIZE": int(os.environ.get("DATABASE_POOL_SIZE", "10")),
         # The job queue itself (REDIS_URL or JOBS_SQLITE_PATH) is chosen in core/jobs.py at import time.

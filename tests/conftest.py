@@ -122,6 +122,7 @@ def app(database_url, tmp_path):
         "SECRET_KEY": "test-secret",
         "JOBS_IMMEDIATE": True,
         "BACKUP_DIR": str(tmp_path / "backups"),
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
     })
     app.test_client_class = IsolatedFlaskClient
     with app.app_context():

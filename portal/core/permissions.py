@@ -273,26 +273,37 @@ class ObjectType:
     model: type
     unit_field: object  # the column holding the owning unit's id
     view_permission: str
+    # For rows reached through more than one unit (a person through their company
+    # and every post they hold): (scope, permission) -> WHERE clause on `model`.
+    condition: object = None
+
+    def scope_condition(self, scope, permission):
+        if self.condition is not None:
+            return self.condition(scope, permission)
+        return scope.condition(self.unit_field, permission)
 
 
 OBJECT_TYPES = {}
 
 
-def register_object_type(url_arg, model, unit_field, view_permission):
-    OBJECT_TYPES[url_arg] = ObjectType(url_arg, model, unit_field, view_permission)
+def register_object_type(url_arg, model, unit_field, view_permission, condition=None):
+    OBJECT_TYPES[url_arg] = ObjectType(url_arg, model, unit_field, view_permission, condition)
 
 
-def scoped_select(model, permission, *fields):
+def object_type_of(model):
+    return next(t for t in OBJECT_TYPES.values() if t.model is model)
+
+
+def scoped_select(model, permission, *fields, scope=None):
     """SELECT from `model` restricted to the rows whose owning unit is in scope."""
-    object_type = next(t for t in OBJECT_TYPES.values() if t.model is model)
-    return model.select(*fields).where(current_scope().condition(object_type.unit_field, permission))
+    return model.select(*fields).where(object_type_of(model).scope_condition(scope or current_scope(), permission))
 
 
 def load_or_404(model, object_id, permission=None):
     """Load one row the current user may reach with `permission` (by default
     the type's view permission), or answer 404: a row outside the scope is
     indistinguishable from one that does not exist."""
-    object_type = next(t for t in OBJECT_TYPES.values() if t.model is model)
+    object_type = object_type_of(model)
     row = (
         scoped_select(model, permission or object_type.view_permission)
         .where(model._meta.primary_key == object_id)

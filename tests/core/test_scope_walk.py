@@ -17,7 +17,7 @@ from portal.accounts.services import grant_role
 from portal.audit.models import AuditEvent
 from portal.core.db import BaseModel
 from portal.core.jobs import start_job
-from portal.core.permissions import OBJECT_TYPES
+from portal.core.permissions import OBJECT_TYPES, PERMISSIONS, Scope, ScopeGrant
 from portal.org.models import ALLOWED_CHILDREN, OrgUnit
 
 # URL arguments that name something of the user's own rather than an org-owned
@@ -49,12 +49,25 @@ def _rule(url_map, endpoint, method):
     return next(r for r in url_map.iter_rules() if r.endpoint == endpoint and method in r.methods)
 
 
-def _objects_in(company):
-    """{url argument: [ids]} of every registered object type whose unit lies in `company`'s subtree."""
-    subtree = OrgUnit.select(OrgUnit.id).where(OrgUnit.path.startswith(company.path))
-    return {arg: [pk for (pk,) in t.model.select(t.model._meta.primary_key).where(t.unit_field.in_(subtree))
-                  .order_by(t.model._meta.primary_key).tuples()]
-            for arg, t in OBJECT_TYPES.items()}
+def _subtree_scope(company):
+    """A scope holding every permission on `company` and below."""
+    grant = ScopeGrant(company.id, company.path, True)
+    return Scope({permission: {grant} for permission in PERMISSIONS})
+
+
+def _objects_in(company, outside=None):
+    """{url argument: [ids]} of every registered object type owned by `company`'s
+    subtree and not reachable from `outside` (a person employed in Germany who
+    also holds a post in China belongs to both)."""
+    inside = _subtree_scope(company)
+    excluded = _subtree_scope(outside) if outside is not None else None
+    found = {}
+    for arg, t in OBJECT_TYPES.items():
+        query = t.model.select(t.model._meta.primary_key).where(t.scope_condition(inside, t.view_permission))
+        if excluded is not None:
+            query = query.where(~t.scope_condition(excluded, t.view_permission))
+        found[arg] = [pk for (pk,) in query.order_by(t.model._meta.primary_key).tuples()]
+    return found
 
 
 @pytest.fixture
@@ -65,7 +78,7 @@ def china(db):
     role = make_role(excn, ["org.view", "users.view"], name="CN reviewer")
     grant_role(SYSTEM, User.get(User.username == "agent.jd1"), role, unit_by_code("CN-JD"))
     start_job("audit.verify", actor=User.get(User.username == "hr.cn"), unit=excn)
-    return _objects_in(excn)
+    return _objects_in(excn, outside=unit_by_code("EXDE"))
 
 
 @pytest.fixture

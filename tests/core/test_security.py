@@ -2,6 +2,7 @@
 import pytest
 
 from portal.config import from_env
+from portal.core.crypto import new_key_text
 
 
 def test_every_page_carries_the_security_headers(hr_de_client):
@@ -42,9 +43,20 @@ def test_production_needs_a_secret_key(monkeypatch):
         from_env()
 
 
+def test_production_needs_field_encryption_keys(monkeypatch):
+    monkeypatch.setenv("FAIRSHARE_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.delenv("FIELD_KEYS", raising=False)
+    with pytest.raises(RuntimeError, match="FIELD_KEYS"):
+        from_env()
+
+
 def test_production_cookies_are_secure(monkeypatch):
     monkeypatch.setenv("FAIRSHARE_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("FIELD_KEYS", f"k1:{new_key_text()}")
+    monkeypatch.setenv("FIELD_KEY_CURRENT", "k1")
+    monkeypatch.setenv("BLIND_INDEX_KEY", new_key_text())
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
     config = from_env()
     assert config["SECRET_KEY"] == "from-the-environment"

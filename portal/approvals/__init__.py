@@ -1,0 +1,1 @@
+"""The approval engine: request kinds, chains per org unit, delegation, inbox, notifications."""

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+blueprint = Blueprint("approvals", __name__, url_prefix="/approvals")

@@ -1,0 +1,1 @@
+"""People: employee records, posts (岗位), assignments (兼岗), contracts, documents, training, import/export."""

@@ -1,0 +1,1 @@
+"""Posts (岗位) and their job descriptions, skills, and the group talent pool."""
