@@ -11,12 +11,14 @@ from flask.cli import AppGroup
 
 from portal.config import ROOT
 from portal.core.db import database, is_sqlite
+from portal.people.models import IMPORT_KINDS
 
 MIGRATIONS_DIR = ROOT / "migrations"
 
 db_cli = AppGroup("db", help="Schema migrations.")
 audit_cli = AppGroup("audit", help="The audit trail.")
 jobs_cli = AppGroup("jobs", help="Background jobs.")
+people_cli = AppGroup("people", help="Employee records: import, field keys, reminders.")
 
 
 def migration_runner():
@@ -196,6 +198,82 @@ def jobs_worker(workers):
     Consumer(huey, workers=workers, worker_type="thread").run()
 
 
+@people_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--company", "company_code", required=True, help="Code of the company to import into, such as EXCN.")
+@click.option("--kind", type=click.Choice(IMPORT_KINDS), default="employees",
+              show_default=True, help="What the file holds.")
+@click.option("--mapping", "mapping_json", default=None,
+              help='JSON {"field": "column header"}; by default the company\'s remembered mapping, else the columns '
+                   'whose names say which field they are.')
+def people_import(path, company_code, kind, mapping_json):
+    """Import a CSV or XLSX file: every row or, if any row has an error, none.
+    Lists every bad row (row, column, reason) and exits 1 then."""
+    import json
+
+    from portal.core.errors import ServiceError
+    from portal.core.permissions import Actor
+    from portal.org.models import OrgUnit
+    from portal.people.imports import apply_plan, check_file
+
+    company = OrgUnit.get_or_none((OrgUnit.code == company_code.upper()) & (OrgUnit.kind == "company"))
+    if company is None:
+        raise click.ClickException(f"No company has the code {company_code}.")
+    try:
+        mapping = json.loads(mapping_json) if mapping_json else None
+    except ValueError:
+        raise click.ClickException("--mapping is not valid JSON.") from None
+    if mapping is not None and not isinstance(mapping, dict):
+        raise click.ClickException('--mapping must be a JSON object such as {"number": "工号"}.')
+    system = Actor.system()
+    try:
+        plan, sha256 = check_file(system, company, kind, path, mapping)
+    except ServiceError as error:
+        raise click.ClickException(str(error.message)) from None
+    if plan.errors:
+        for error in plan.errors:
+            click.echo(f"row {error.row}, column {error.column}: {error.message}", err=True)
+        click.echo(f"{len(plan.errors)} error(s) in {plan.row_count} rows: nothing imported.", err=True)
+        raise SystemExit(1)
+    with click.progressbar(length=len(plan.creates) + len(plan.changes), label="Importing") as bar:
+        counts = apply_plan(system, plan, sha256, on_progress=bar.update)
+    click.echo(f"Imported {counts['rows']} rows into {company.code}: {counts['create']} new, "
+               f"{counts['update']} changed, {counts['unchanged']} unchanged.")
+
+
+@people_cli.command("rotate-keys")
+@click.option("--batch-size", default=500, show_default=True, help="People re-encrypted per transaction.")
+def people_rotate_keys(batch_size):
+    """Re-encrypt national IDs and bank accounts under FIELD_KEY_CURRENT.
+
+    Keep the old keys in FIELD_KEYS until this has run: values under them stay
+    readable meanwhile, and the command can be stopped and run again."""
+    from portal.people.services import people_to_rotate, rotate_field_keys
+
+    with click.progressbar(length=people_to_rotate(), label="Re-encrypting") as bar:
+        state = {"done": 0}
+
+        def advance(done, _total):
+            bar.update(done - state["done"])
+            state["done"] = done
+
+        counts = rotate_field_keys(batch_size=max(1, batch_size), on_progress=advance)
+    click.echo(f"Re-encrypted {counts['values']} value(s) of {counts['people']} people under key {counts['key_id']}.")
+    if counts["unreadable"]:
+        click.echo(f"{counts['unreadable']} value(s) could not be decrypted and were left as they are.", err=True)
+        raise SystemExit(1)
+
+
+@people_cli.command("remind-contracts")
+def people_remind_contracts():
+    """Notify HR of contracts ending within 30 days (once per contract). Run it daily."""
+    from portal.core.permissions import Actor
+    from portal.people.services import send_contract_reminders
+
+    click.echo(f"Reminded HR of {send_contract_reminders(Actor.system())} contract(s) ending soon.")
+
+
 def register_commands(app):
-    for command in (db_cli, audit_cli, jobs_cli, create_admin, seed_demo, demo_logins, backup, restore):
+    for command in (db_cli, audit_cli, jobs_cli, people_cli, create_admin, seed_demo, demo_logins, backup,
+                    restore):
         app.cli.add_command(command)

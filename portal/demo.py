@@ -1,5 +1,6 @@
 """The Example Group demo: four companies, stores on four marketplaces,
-departments and teams, about 300 people, and the six demo logins.
+departments and teams, about 300 people, and the six demo logins; their
+records, posts and the rest come from demo_people.
 
 Org units and the demo logins go through the services (so they are audited
 like any other write); the rank-and-file accounts are inserted in bulk with
@@ -14,6 +15,7 @@ from portal.core.audit import record_event
 from portal.core.auth import hash_password
 from portal.core.db import chunked_insert, database, utcnow
 from portal.core.permissions import Actor
+from portal.demo_people import seed_people
 from portal.org.models import OrgUnit
 from portal.org.services import create_unit
 
@@ -132,7 +134,8 @@ def seed(people=300, echo=print, seed_value=20261122):
                     units[team_code] = create_unit(system, store, "team", team_code, team_name)
                     teams.append((units[team_code], country, headcount))
             for dept_suffix, dept_name, dept_teams in DEPARTMENTS[code]:
-                dept = create_unit(system, company, "department", f"{code}-{dept_suffix}", dept_name)
+                dept = units[f"{code}-{dept_suffix}"] = create_unit(system, company, "department",
+                                                                     f"{code}-{dept_suffix}", dept_name)
                 for team_suffix, team_name, headcount in dept_teams:
                     team_code = f"{code}-{dept_suffix}-{team_suffix}"
                     units[team_code] = create_unit(system, dept, "team", team_code, team_name)
@@ -144,14 +147,16 @@ def seed(people=300, echo=print, seed_value=20261122):
             grant_role(system, user, roles[role_key], units[grant_unit], descendants)
             demo_users[username] = user
 
-        _seed_staff(teams, people - len(DEMO_LOGINS), roles, rng)
+        staff = _seed_staff(teams, people - len(DEMO_LOGINS), roles, rng)
+        seed_people(units, staff, rng)
     echo(f"Seeded Example Group: {OrgUnit.select().count()} units, {User.select().count()} users.")
     return True
 
 
 def _seed_staff(teams, count, roles, rng):
     """Spread `count` accounts over the teams by headcount; the first of each
-    team is its lead. One shared hash: every demo account has the demo password."""
+    team is its lead. One shared hash: every demo account has the demo password.
+    Returns [(user id, username, display name, team, is lead)]."""
     total_headcount = sum(headcount for _, _, headcount in teams)
     shared_hash = hash_password(DEMO_PASSWORD)
     taken = {u for (u,) in User.select(User.username).tuples()}
@@ -181,3 +186,6 @@ def _seed_staff(teams, count, roles, rng):
     chunked_insert(Grant, grants)
     record_event("demo.staff_seeded", object_type="user", label=f"{len(users)} demo accounts",
                  after={"users": len(users), "grants": len(grants)})
+    teams_by_id = {team.id: team for team, _country, _headcount in teams}
+    return [(ids[row["username"]], row["username"], row["display_name"], teams_by_id[row["unit"]],
+             row["username"] in leads) for row in users]

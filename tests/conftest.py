@@ -54,7 +54,9 @@ def _with_db(url, name):
 def _migrate_and_seed(url):
     from portal.demo import seed
 
-    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    # The demo's documents go to a folder of the run's own, not the instance folder.
+    app = create_app({"DATABASE_URL": url, "TESTING": True,
+                      "UPLOAD_DIR": tempfile.mkdtemp(prefix="fairshare-seed-uploads-")})
     with app.app_context():
         upgrade_database()
         seed(echo=lambda *_: None)

@@ -50,4 +50,5 @@ declare_actions({
     "grant.created": _l("Role granted"),
     "grant.revoked": _l("Grant revoked"),
     "demo.staff_seeded": _l("Demo accounts added"),
+    "demo.people_seeded": _l("Demo people added"),
 })

@@ -12,7 +12,7 @@ import time
 import uuid
 
 from flask import current_app, has_app_context
-from huey import RedisHuey, SqliteHuey
+from huey import RedisHuey, SqliteHuey, crontab
 
 from portal.config import INSTANCE
 from portal.core.db import database, utcnow
@@ -115,6 +115,19 @@ def background_job(kind, label):
         return fn
 
     return decorator
+
+
+def daily_job(kind, hour=0, minute=5):
+    """Start a job of `kind` every day at hour:minute UTC, while a consumer runs
+    (`flask jobs worker`): for work that falls due with the date, such as
+    changes dated in the future. Returns huey's task, whose `call_local()` starts one now."""
+
+    def start_scheduled_job():
+        with _app().app_context():
+            start_job(kind)
+
+    return huey.periodic_task(crontab(minute=str(minute), hour=str(hour)),
+                              name=f"fairshare.daily.{kind}")(start_scheduled_job)
 
 
 def start_job(kind, args=(), *, actor=None, unit=None, total=0, message=""):

@@ -15,21 +15,36 @@ class MenuItem:
     label: object
     permission: str | None  # None: every logged-in user
     section: tuple = ()  # the other endpoints that belong to this entry
+    count: object = None  # a callable giving the figure shown beside the label (0: none)
+    exclude: tuple = ()  # endpoints inside the section that belong to another entry
+
+
+def _approvals_waiting():
+    from portal.approvals.views import current_badges  # a domain's figure, read only when the menu is drawn
+
+    return current_badges().waiting
 
 
 MENU = (
     MenuItem("home.dashboard", _l("Dashboard"), None),
+    MenuItem("approvals.inbox", _l("Approvals"), None, ("approvals.",), count=_approvals_waiting),
     MenuItem("org.tree", _l("Org tree"), "org.view", ("org.",)),
+    MenuItem("people.employees", _l("People"), "people.view", ("people.",), exclude=("people.me",)),
+    MenuItem("posts.posts", _l("Posts"), "posts.view",
+             ("posts.post", "posts.new_post", "posts.edit_post", "posts.archive_post", "posts.restore_post",
+              "posts.assign", "posts.end_assignment")),
+    MenuItem("posts.talent", _l("Talent pool"), "people.view", ("posts.employee_skills",)),
     MenuItem("accounts.users", _l("Users"), "users.view",
              ("accounts.user", "accounts.new_user", "accounts.reset_password", "accounts.add_grant")),
     MenuItem("accounts.roles", _l("Roles"), "roles.manage", ("accounts.role", "accounts.new_role")),
     MenuItem("audit.events", _l("Audit trail"), "audit.view", ("audit.",)),
+    MenuItem("people.me", _l("My profile"), None),
 )
 
 
 def _in_section(item, endpoint):
     """The entry's own page, a page named in its section, or (for "org.") any page of a blueprint."""
-    return endpoint == item.endpoint or any(
+    return endpoint == item.endpoint or endpoint not in item.exclude and any(
         endpoint.startswith(part) if part.endswith(".") else endpoint == part for part in item.section)
 
 
@@ -50,7 +65,8 @@ def navigation():
         return []
     endpoint = request.endpoint or ""
     return [
-        {"url": fixed_url(item.endpoint), "label": item.label, "active": _in_section(item, endpoint)}
+        {"url": fixed_url(item.endpoint), "label": item.label, "active": _in_section(item, endpoint),
+         "count": item.count() if item.count else 0}
         for item in MENU
         if item.permission is None or can(item.permission)
     ]

@@ -55,6 +55,9 @@ class Employee(BaseModel):
             (("company", "status", "legal_name"), False),
             (("unit", "status", "legal_name"), False),
             (("legal_name",), False),
+            # The list's other orders, read in index order a page at a time (migration 0004).
+            (("hire_date",), False),
+            (("status", "legal_name"), False),
         )
 
     @property

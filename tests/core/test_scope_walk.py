@@ -7,22 +7,35 @@ methods: each answer must be 404 (indistinguishable from "no such object")
 and nothing may change. The routes come from the URL map, so a new route with
 an object id in its URL is walked without anyone adding it here.
 """
+import base64
+import datetime as dt
+import io
+
 import pytest
 from werkzeug.routing import IntegerConverter
 
-from factories import SYSTEM, make_role, make_unit, unit_by_code
+from factories import SYSTEM, make_assignment, make_contact_change, make_contract, make_document, make_employee, \
+    make_people_import, make_post, make_role, \
+    make_training, make_unit, unit_by_code
 from portal import create_app
-from portal.accounts.models import LoginAttempt, User, UserSession
+from portal.accounts.models import LoginAttempt, Role, User, UserSession
 from portal.accounts.services import grant_role
+from portal.approvals.models import ApprovalRequest
 from portal.audit.models import AuditEvent
 from portal.core.db import BaseModel
 from portal.core.jobs import start_job
 from portal.core.permissions import OBJECT_TYPES, PERMISSIONS, Scope, ScopeGrant
 from portal.org.models import ALLOWED_CHILDREN, OrgUnit
+from portal.people.models import Contract, Employee
+from portal.posts.models import Post
+
+# A 1×1 PNG, for the photo upload.
+PNG_PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 
 # URL arguments that name something of the user's own rather than an org-owned
-# object (ending one's own sessions is checked in tests/accounts).
-OWN_OBJECT_ARGS = {"session_id"}
+# object (ending one's own sessions is checked in tests/accounts; notifications and
+# delegations in tests/approvals).
+OWN_OBJECT_ARGS = {"session_id", "notification_id", "delegation_id"}
 
 
 def _url_map():
@@ -78,7 +91,16 @@ def china(db):
     role = make_role(excn, ["org.view", "users.view"], name="CN reviewer")
     grant_role(SYSTEM, User.get(User.username == "agent.jd1"), role, unit_by_code("CN-JD"))
     start_job("audit.verify", actor=User.get(User.username == "hr.cn"), unit=excn)
+    make_people_import(excn, "hr.cn", checked=True)
+    _person_with_records("EXCN", legal_name="王芳", national_id="110101199003071234")
+    make_contact_change("agent.jd1")
     return _objects_in(excn, outside=unit_by_code("EXDE"))
+
+
+def _person_with_records(company_code, **values):
+    """A person with a contract, a document and a training record: (person, contract, document, training)."""
+    person = make_employee(company_code, **values)
+    return person, make_contract(person), make_document(person), make_training(person)
 
 
 @pytest.fixture
@@ -90,9 +112,18 @@ def germany(db):
     role = make_role(exde, ["org.view"], name="DE reader")
     grant = grant_role(SYSTEM, User.get(User.username == "admin"), role, team)
     job = start_job("audit.verify", actor=User.get(User.username == "admin"), unit=exde)
+    people_import = make_people_import(exde, "hr.de")
+    person, contract, document, training = _person_with_records("EXDE", legal_name="Lea Becker",
+                                                                national_id="L01X00T47")
     user = User.select().where(User.unit == unit_by_code("EXDE-CS-CS1")).order_by(User.id).first()
+    request = make_contact_change(user)  # hr.de decides it
+    post = make_post(exde, code="DE-WALK")  # nobody holds it: it may be archived
+    assignment = make_assignment(person, make_post(exde, code="DE-WALK-HELD"), "EXDE-CS-CS1", 50)
     return {
         "unit_id": team.id, "user_id": user.id, "role_id": role.id, "grant_id": grant.id, "job_id": job.id,
+        "import_id": people_import.id, "employee_id": person.id, "contract_id": contract.id,
+        "document_id": document.id, "training_id": training.id, "request_id": request.id,
+        "post_id": post.id, "assignment_id": assignment.id,
         "department": unit_by_code("EXDE-CS").id, "team": team.id, "role": role.id,
     }
 
@@ -122,6 +153,41 @@ def plausible_form(endpoint, args, germany):
         return {"grant-role": germany["role"], "grant-unit": germany["team"], "grant-include_descendants": "y"}
     if endpoint == "accounts.role":
         return {"name": "Übernommen", "description": "", "permissions": ["org.view"], "version": "1"}
+    if endpoint == "people.import_mapping":
+        return {"map-number": "number", "map-legal_name": "legal_name", "map-hire_date": "hire_date"}
+    if endpoint in ("people.edit_employee", "people.new_employee"):
+        person = Employee.get_by_id(args["employee_id"])
+        return {"company": person.company_id, "number": person.number, "legal_name": "Übernommen",
+                "hire_date": "2022-03-01", "status": "active", "version": person.version}
+    if endpoint == "people.change_sensitive":
+        return {"field": "bank_account", "value": "DE89 3704 0044 0532 0130 00"}
+    if endpoint == "people.reveal_sensitive":
+        return {"field": "national_id"}
+    if endpoint in ("people.new_contract", "people.contract"):
+        contract = Contract.get_or_none(Contract.id == args.get("contract_id"))
+        return {"contract_type": "fixed_term", "start_date": "2023-01-01", "end_date": "2027-12-31",
+                "weekly_hours": "30", "base_pay": "4200", "currency": "EUR",
+                "version": contract.version if contract else ""}
+    if endpoint in ("people.new_training", "people.training_record"):
+        return {"course": "Übernahme", "completed_on": "2024-02-02", "hours": "4", "result": "attended"}
+    if endpoint == "people.upload_document":
+        return {"doc-file": (io.BytesIO(b"%PDF-1.4 taken over"), "takeover.pdf"), "doc-title": "Übernommen",
+                "doc-category": "other"}
+    if endpoint == "people.upload_photo":
+        return {"photo-file": (io.BytesIO(PNG_PIXEL), "face.png")}
+    if endpoint == "approvals.decide":
+        return {"version": ApprovalRequest.get_by_id(args["request_id"]).version, "decision": "approve",
+                "comment": "Übernommen"}
+    if endpoint == "approvals.chain":
+        return {"steps-0": Role.get(Role.builtin_key == "company_hr").id}
+    if endpoint == "posts.edit_post":
+        post = Post.get_by_id(args["post_id"])
+        return {"code": post.code, "title": "Übernommen", "headcount_plan": "1", "capacity": "100",
+                "version": post.version}
+    if endpoint == "posts.end_assignment":
+        return {"end_date": dt.date.today().isoformat()}
+    if endpoint == "posts.employee_skills":
+        return {"skills-0-name": "Übernahme", "skills-0-level": "3"}
     return {}  # archive, restore, revoke …: the CSRF token is all they take
 
 
@@ -154,7 +220,7 @@ def url_for_case(url_map, endpoint, method, values):
 
 
 # Arguments that are not objects but must name something real for the route to answer.
-OTHER_ARGS = {"form_name": "edit"}
+OTHER_ARGS = {"form_name": "edit", "kind": "people.transfer"}
 
 
 def filled_args(rule, object_values):
@@ -208,7 +274,11 @@ def test_company_hr_cannot_reach_another_companys_objects(endpoint, method, rule
 # POST routes whose form data above is known to be complete: on a German object they must change something.
 KNOWN_FORMS = {"org.update_unit", "org.create_child", "org.move_unit", "org.archive_unit", "org.restore_unit",
                "accounts.user", "accounts.reset_password", "accounts.add_grant", "accounts.revoke_grant",
-               "accounts.role"}
+               "accounts.role", "people.import_mapping", "people.edit_employee", "people.change_sensitive",
+               "people.new_contract", "people.contract", "people.new_training", "people.training_record",
+               "people.upload_document", "people.upload_photo", "people.archive_document", "approvals.decide",
+               "approvals.chain", "posts.edit_post", "posts.archive_post", "posts.restore_post",
+               "posts.end_assignment", "posts.employee_skills"}
 
 
 @pytest.mark.parametrize("endpoint,method,rule", CASES, ids=[f"{m} {r}" for _e, m, r in CASES])

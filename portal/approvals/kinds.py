@@ -1,0 +1,79 @@
+"""Request kinds: what can be asked for, who approves it by default, and what
+happens once it is approved.
+
+A domain declares its kinds in code (`register_kind`, e.g. portal/people/requests.py);
+the engine (approvals.services) knows nothing of them beyond this interface. A kind
+turns a filled-in form into a `Draft` (checking the requester's scope and the rules
+that hold at submission), and `apply` makes the change inside the transaction of the
+final approval, checking again what may have changed meanwhile.
+"""
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable
+
+from portal.core.errors import NotInScope
+
+KINDS = {}
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a kind makes of the requester's values: where the request belongs (its
+    approvers are those of `unit`) and what it asks. `payload` is plain JSON data that
+    `apply` and `describe` read back; `watchers` are users told about it for information."""
+
+    unit: object
+    subject: object
+    title: str
+    payload: dict
+    reason: str = ""
+    effective_date: dt.date | None = None
+    watchers: tuple = ()
+
+
+@dataclass(frozen=True)
+class RequestKind:
+    """One kind of request.
+
+    - `default_chain`: built-in role keys, in order ("team_lead", "company_hr"); an
+      ApprovalChain row on the request's unit or above overrides it.
+    - `load_subject(actor, args)`: the row the request form is about, read from the
+      query arguments of /approvals/new/<key> through the actor's scope (NotInScope
+      outside it, answered 404).
+    - `form(subject, formdata)`: the FlaskForm for a new request, choices filled in.
+    - `draft(actor, subject, values)`: a Draft from the form's values (a dict), or a
+      ServiceError naming the field; checks the requester may ask for this.
+    - `apply(actor, request, payload)`: makes the change, in the final approval's
+      transaction; a ServiceError there keeps the request pending.
+    - `describe(request, payload)`: [(label, value)] rows for the request page.
+    """
+
+    key: str
+    label: object
+    default_chain: tuple
+    load_subject: Callable
+    form: Callable
+    draft: Callable
+    apply: Callable
+    describe: Callable
+    intro: object = None  # a lazy text shown above the form
+    subject_args: tuple = field(default=())  # query arguments that name the subject (kept in the form's URL)
+    refresh_on: tuple = field(default=())  # fields whose change reloads the form (other choices depend on them)
+
+
+def register_kind(kind):
+    KINDS[kind.key] = kind
+    return kind
+
+
+def kind_or_404(key):
+    """The declared kind named `key`; an unknown name answers 404 like a missing object."""
+    kind = KINDS.get(key)
+    if kind is None:
+        raise NotInScope(key)
+    return kind
+
+
+def kind_label(key):
+    kind = KINDS.get(key)
+    return kind.label if kind is not None else key
