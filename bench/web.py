@@ -19,6 +19,7 @@ Targets: each page at least 25% of /healthz's throughput and p95 under 50 ms
 at 8 concurrent clients.
 """
 import argparse
+import base64
 import datetime as dt
 import http.client
 import json
@@ -476,6 +477,11 @@ def measure(args, server, cookie):
 
 # --- main ---------------------------------------------------------------------
 
+def _random_key():
+    """A field-encryption key as core/crypto.py reads it (32 bytes, URL-safe base64)."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode("ascii").rstrip("=")
+
+
 def main():
     args = parse_args()
     workdir = tempfile.mkdtemp(prefix="fairshare-bench-web-")
@@ -485,6 +491,10 @@ def main():
         "DATABASE_URL": database_url,
         "SECRET_KEY": SECRET_KEY,
         "FAIRSHARE_ENV": "production",
+        # Production refuses to start without field-encryption keys: fresh ones per run.
+        "FIELD_KEYS": f"bench:{_random_key()}",
+        "FIELD_KEY_CURRENT": "bench",
+        "BLIND_INDEX_KEY": _random_key(),
         "FAIRSHARE_INSTANCE": str(Path(workdir) / "instance"),
         "JOBS_SQLITE_PATH": str(Path(workdir) / "jobs.db"),
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -493,7 +503,8 @@ def main():
     env.pop("JOBS_IMMEDIATE", None)
     # The seeding below imports the portal in this process: the same settings.
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "SECRET_KEY", "FAIRSHARE_ENV", "FAIRSHARE_INSTANCE",
-                                           "JOBS_SQLITE_PATH")})
+                                           "JOBS_SQLITE_PATH", "FIELD_KEYS", "FIELD_KEY_CURRENT",
+                                           "BLIND_INDEX_KEY")})
     os.environ.pop("REDIS_URL", None)
     sys.path.insert(0, str(ROOT))
 

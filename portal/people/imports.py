@@ -673,8 +673,8 @@ def _plan_employees(actor, plan, rows):
         if employee is not None and employee.company_id != plan.company.id:
             plan.refuse(row, "number", "number_elsewhere", value=values["number"])
             continue
-        merged = {name: values.get(name, getattr(employee, name, None)) for name in ("hire_date", "leaving_date",
-                                                                                      "status")}
+        merged = {name: values.get(name, getattr(employee, name, None))  # the file's values over the stored ones
+                  for name in ("hire_date", "leaving_date", "status")}
         if merged["leaving_date"] and merged["leaving_date"] < merged["hire_date"]:
             plan.refuse(row, "leaving_date" if "leaving_date" in values else "hire_date", "leaving_before_hire")
             continue

@@ -1,10 +1,13 @@
 import datetime as dt
+import json
 
 import peewee as pw
-
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from portal.core.audit import declare_actions
+from portal.core.cache import LRU, data_version, digest
+from portal.core.db import database, is_sqlite
 from portal.core.permissions import Permission, declare, register_object_type
 from portal.org.models import OrgUnit
 from portal.people.models import Assignment, Contract, Document, Employee, PeopleImport, TrainingRecord
@@ -19,25 +22,60 @@ PEOPLE_VIEW, PEOPLE_MANAGE, PEOPLE_VIEW_SENSITIVE, PEOPLE_EXPORT, PEOPLE_IMPORT,
 )
 
 
+POSTED_IN_CACHE_SIZE = 256  # sets of people posted in from elsewhere kept per app (held_or_posted_in)
+ONE_OF_INLINE = 100  # id lists up to this long are written into the SQL (one_of)
+
+
 def employee_condition(scope, permission, today=None):
     """People in scope: employed by a company in scope, or holding a current or
-    coming assignment in a unit in scope (兼岗: scope follows the assignment)."""
+    coming assignment in a unit in scope (兼岗: scope follows the assignment).
+
+    Written for lists of 100,000 people: both parts are plain lists of ids, so a
+    row out of scope costs one look-up in each, never a subquery per row."""
     today = today or dt.date.today()
-    # The units in scope, read once: as plain ids in the condition, no subquery is
-    # evaluated again for every person (PostgreSQL would, inside the EXISTS below).
     units = list(OrgUnit.select(OrgUnit.id, OrgUnit.kind).where(scope.unit_condition(permission)).tuples())
-    holding = Assignment.unit.in_([unit_id for unit_id, _kind in units] or [0]) & (
-        Assignment.end_date.is_null() | (Assignment.end_date >= today))
     company_ids = [unit_id for unit_id, kind in units if kind == "company"]
-    # Same rule, two shapes, for speed on large lists. A scope holding a company sees
-    # mostly the people it employs; the others are checked one by one through the
-    # assignment index (EXISTS), instead of first gathering every assignment in scope.
-    # Below company level nobody is employed by a unit in scope: the few people
-    # assigned there are the whole scope, a small set the query can start from.
-    if company_ids:
-        return Employee.company.in_(company_ids) | pw.fn.EXISTS(
-            Assignment.select(pw.SQL("1")).where((Assignment.employee == Employee.id) & holding))
-    return Employee.id.in_(Assignment.select(Assignment.employee).where(holding))
+    if len(company_ids) == OrgUnit.select().where(OrgUnit.kind == "company").count():
+        return one_of(Employee.company, company_ids)  # every company: nobody is employed outside the scope
+    return held_or_posted_in(Employee.company, company_ids, [unit_id for unit_id, _kind in units], today)
+
+
+def held_or_posted_in(home, home_ids, unit_ids, today):
+    """People whose `home` (Employee.company or Employee.unit) is one of `home_ids`,
+    or who hold a current or coming assignment in one of `unit_ids`.
+
+    The second group is found as the (usually few) people posted there from
+    elsewhere. Finding them means reading every assignment in the units (tens of
+    milliseconds for a large company), so the answer is kept per app until the data
+    changes: every write records an audit event, whose id is the version in the key,
+    read before the data (as core.cache does)."""
+    store = current_app.extensions.setdefault("people.posted_in", LRU(POSTED_IN_CACHE_SIZE))
+    key = (data_version(), home.name, digest(home_ids), digest(unit_ids), today)
+    elsewhere = store.get(key)
+    if elsewhere is None:
+        query = (Assignment.select(Assignment.employee).distinct()
+                 .where(one_of(Assignment.unit, unit_ids)
+                        & (Assignment.end_date.is_null() | (Assignment.end_date >= today))))
+        if home_ids:
+            query = query.join(Employee, on=(Employee.id == Assignment.employee)).where(~one_of(home, home_ids))
+        elsewhere = sorted(pk for (pk,) in database.execute(query).fetchall())
+        store.put(key, elsewhere)
+    if not home_ids:
+        return one_of(Employee.id, elsewhere)
+    condition = one_of(home, home_ids)
+    return condition | one_of(Employee.id, elsewhere) if elsewhere else condition
+
+
+def one_of(field, ids):
+    """`field` is one of `ids`. A long list goes as one parameter (a JSON list on
+    SQLite, an array on PostgreSQL): thousands of placeholders cost more to write than
+    to run. A short one is written out, so the planner sees how few they are."""
+    ids = list(ids)
+    if len(ids) <= ONE_OF_INLINE:
+        return field.in_(ids)
+    if is_sqlite():
+        return field.in_(pw.SQL("(SELECT value FROM json_each(?))", [json.dumps(ids)]))
+    return pw.Expression(field, pw.OP.EQ, pw.fn.ANY(pw.Value(ids, unpack=False)))
 
 
 def _through_employee(model):

@@ -29,7 +29,7 @@ from portal.core.audit import changes, record_event
 from portal.core.crypto import DecryptionError, associated_data, cipher, mask_value, normalise_identifier
 from portal.core.db import database, is_sqlite, utcnow
 from portal.core.errors import NotInScope, ServiceError
-from portal.core.jobs import background_job
+from portal.core.jobs import background_job, daily_job
 from portal.core.money import to_decimal, to_minor_units
 from portal.core.permissions import Actor
 from portal.org.models import OrgUnit
@@ -39,7 +39,9 @@ from portal.people.models import (
     CONTRACT_TYPES, DOCUMENT_CATEGORIES, EMPLOYEE_STATUSES, TRAINING_RESULTS, Assignment, Contract, Document,
     Employee, EmployeeSkill, TrainingRecord,
 )
-from portal.people.permissions import PEOPLE_MANAGE, PEOPLE_VIEW, PEOPLE_VIEW_SENSITIVE, employee_condition
+from portal.people.permissions import (
+    PEOPLE_MANAGE, PEOPLE_VIEW, PEOPLE_VIEW_SENSITIVE, employee_condition, held_or_posted_in, one_of,
+)
 from portal.posts.models import Post, PostSkill, Skill
 from portal.posts.permissions import POSTS_VIEW
 
@@ -258,7 +260,11 @@ def update_employee(actor, employee, version, values, company=None):
                    search_text=search_text_for(cleaned["number"], cleaned["legal_name"], cleaned["preferred_name"],
                                                cleaned["email"]))
     if company.id != employee.company_id:
-        plaintexts = {field: read_sensitive(employee, field) for field in SENSITIVE_FIELDS}
+        try:
+            plaintexts = {field: read_sensitive(employee, field) for field in SENSITIVE_FIELDS}
+        except DecryptionError:
+            raise ServiceError(_("The stored national ID or bank account cannot be read, so it cannot move to "
+                                 "another company. Ask an administrator to check the keys."), field="company") from None
         updates.update(company=company, **sensitive_columns(company.id, employee.id, **plaintexts))
         if employee.unit_id == employee.company_id:  # no primary post yet: the company is the home unit
             updates["unit"] = company
@@ -402,11 +408,14 @@ def rotate_field_keys(batch_size=500, on_progress=None):
 
 # --- the employee list -------------------------------------------------------------------
 
+# The company before the id in name orders: the rows come in the order of the
+# (…, legal_name, company_id …) indexes, which hold what the scope test (and, for
+# names, the search) needs: rows that fail are skipped without being read.
 SORT_COLUMNS = {
-    "name": (Employee.legal_name,),
+    "name": (Employee.legal_name, Employee.company),
     "number": (Employee.number,),
     "hire_date": (Employee.hire_date,),
-    "status": (Employee.status, Employee.legal_name),
+    "status": (Employee.status, Employee.legal_name, Employee.company),
 }
 
 
@@ -476,24 +485,32 @@ def _companies_in_scope(scope, permission):
     return [company_id for (company_id,) in rows]
 
 
-# A search matching at most this many people is run as a list of their ids: the
+# A search matching at most this many people is run as the list of their ids: the
 # query then starts from them instead of reading the whole table in list order.
 SEARCH_IDS_LIMIT = 5000
+
+
+def _ids(query):
+    """The ids a query selects, as plain ints from the cursor (peewee's row
+    conversion would double the cost of a few thousand rows)."""
+    return [pk for (pk,) in database.execute(query).fetchall()]
 
 
 def _search_condition(scope, text):
     """People whose number, names or email contain `text`, or (when it looks like
     one) whose national ID is `text`, through each company's blind index."""
     condition = _contains(Employee.search_text, text.lower())
+    # A rare text is found fastest by one scan of the name index (which holds the
+    # search text), a common one by reading the list in order until a page is full.
+    ids = _ids(Employee.select(Employee.id).where(condition).limit(SEARCH_IDS_LIMIT + 1))
     if looks_like_identifier(text):
         field_cipher = cipher()
         indexes = [field_cipher.blind_index(company_id, text) for company_id in _companies_in_scope(scope, PEOPLE_VIEW)]
         if indexes:
-            condition |= Employee.national_id_index.in_(indexes)
-    # A rare text is found fastest by one scan of the table, a common one (a first
-    # letter) by reading the list in order until a page is full: try the first.
-    ids = [pk for (pk,) in Employee.select(Employee.id).where(condition).limit(SEARCH_IDS_LIMIT + 1).tuples()]
-    return Employee.id.in_(ids) if len(ids) <= SEARCH_IDS_LIMIT else condition
+            by_national_id = Employee.national_id_index.in_(indexes)
+            ids += _ids(Employee.select(Employee.id).where(by_national_id))
+            condition |= by_national_id
+    return one_of(Employee.id, sorted(set(ids))) if len(ids) <= SEARCH_IDS_LIMIT else condition
 
 
 CompanyUnit = OrgUnit.alias("company_unit")
@@ -515,13 +532,11 @@ def employee_query(scope, filters, today=None):
         query = query.where(_search_condition(scope, filters.q))
     if filters.status:
         query = query.where(Employee.status == filters.status)
-    if filters.unit_id:
+    if filters.unit_id:  # people of the subtree, and people holding a post there
         unit = OrgUnit.get_or_none(OrgUnit.id == filters.unit_id)
-        subtree = OrgUnit.select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path) if unit else pw.SQL("1 = 0"))
-        # One set of ids (home unit there, or a post there), not an OR the query would test row by row.
-        query = query.where(Employee.id.in_(
-            Employee.select(Employee.id).where(Employee.unit.in_(subtree))
-            | Assignment.select(Assignment.employee).where(Assignment.unit.in_(subtree) & _holding(today))))
+        subtree = [pk for (pk,) in OrgUnit.select(OrgUnit.id).where(
+            OrgUnit.path.startswith(unit.path) if unit else pw.SQL("1 = 0")).tuples()]
+        query = query.where(held_or_posted_in(Employee.unit, subtree, subtree, today))
     if filters.post_id:
         query = query.where(Employee.id.in_(
             Assignment.select(Assignment.employee).where((Assignment.post == filters.post_id) & _holding(today))))
@@ -756,6 +771,10 @@ def contract_reminders_job(progress):
     reminded = send_contract_reminders(Actor.system())
     progress.update(reminded, reminded, force=True)
     return {"reminded": reminded}
+
+
+# Contracts fall due with the date: the worker reminds every morning (Asia/Shanghai 08:00).
+daily_contract_reminders = daily_job("people.contract_reminders", hour=0, minute=0)
 
 
 # --- documents ----------------------------------------------------------------------------

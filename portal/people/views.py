@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
     url_for
 from flask_babel import format_percent, gettext as _, get_locale
 from flask_login import current_user
+from werkzeug.datastructures import FileStorage
 
 from portal.core.errors import ServiceError
 from portal.core.forms import ConfirmForm, apply_service_error, parse_page
@@ -82,12 +83,15 @@ def _country_choices():
                                 key=lambda choice: choice[1])
 
 
-def _employee_form(employee=None, **kwargs):
-    if employee is not None:
-        kwargs.setdefault("obj", employee)
-        kwargs.setdefault("company", employee.company_id)
-        kwargs.setdefault("username", employee.user.username if employee.user_id else "")
-    form = EmployeeForm(**kwargs)
+def _employee_form(employee=None):
+    if employee is None:
+        form = EmployeeForm()
+    else:
+        form = EmployeeForm(obj=employee, username=employee.user.username if employee.user_id else "")
+        if form.company.data is None:
+            # WTForms reads `obj` first, and obj.company is a row the int select cannot
+            # take: without this the first company would be chosen, and saved.
+            form.company.data = employee.company_id
     choices = services.employer_choices(current_scope())
     if employee is not None and employee.company_id not in {company_id for company_id, _name in choices}:
         choices.insert(0, (employee.company_id, employee.company.name))
@@ -285,7 +289,7 @@ def _upload(file_field):
     """(bytes, filename) of an uploaded file, read up to one byte past the limit
     (enough for the service to refuse it), or None when no file was sent."""
     upload = file_field.data
-    if upload is None or not getattr(upload, "filename", None):
+    if not isinstance(upload, FileStorage) or not upload.filename:
         return None
     return upload.stream.read(current_app.config["MAX_DOCUMENT_BYTES"] + 1), upload.filename
 

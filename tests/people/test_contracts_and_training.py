@@ -79,9 +79,8 @@ def test_editing_a_contract_is_optimistic_and_a_new_end_asks_for_a_new_reminder(
     contract = make_contract(person, contract_type="fixed_term", end_date=TODAY + dt.timedelta(days=5))
     Contract.update(expiry_reminded_at=dt.datetime(2025, 1, 1)).where(Contract.id == contract.id).execute()
     contract = Contract.get_by_id(contract.id)
-    edited = services.update_contract(hr_cn, contract, contract.version,
-                                      contract_values(start_date=person.hire_date, end_date=TODAY + dt.timedelta(days=400),
-                                                      probation_end=None))
+    longer = contract_values(start_date=person.hire_date, end_date=TODAY + dt.timedelta(days=400), probation_end=None)
+    edited = services.update_contract(hr_cn, contract, contract.version, longer)
     assert edited.version == contract.version + 1 and edited.expiry_reminded_at is None
     with pytest.raises(ServiceError, match="changed this contract meanwhile"):
         services.update_contract(hr_cn, contract, contract.version, contract_values())

@@ -16,7 +16,8 @@ from portal.people.documents import DOCX, TEXT, XLSX, detect_content_type, match
 from portal.people.models import Document
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 HTML_AS_PDF = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
 SVG = (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">'
        b'<script>alert(2)</script></svg>')
@@ -138,9 +139,10 @@ def test_the_download_is_an_attachment_never_sniffed_or_run(person, hr_cn_client
     assert "no-store" in response.headers["Cache-Control"]
 
 
-@pytest.mark.parametrize("data,filename", [(HTML_AS_PDF, "invoice.pdf"), (SVG, "logo.svg"), (SVG, "logo.png"),
-                                           (b"MZ\x90\x00binary", "tool.pdf"), (b"\n%PDF-1.4 text, not a PDF", "report.pdf"),
-                                           (PNG, "scan.pdf")])
+@pytest.mark.parametrize("data,filename", [
+    (HTML_AS_PDF, "invoice.pdf"), (SVG, "logo.svg"), (SVG, "logo.png"), (b"MZ\x90\x00binary", "tool.pdf"),
+    (b"\n%PDF-1.4 text, not a PDF", "report.pdf"), (PNG, "scan.pdf"),
+])
 def test_disguised_and_active_files_are_refused_and_nothing_is_kept(person, hr_cn_client, uploads, data, filename):
     response = upload(hr_cn_client, person, data, filename)
     assert response.status_code == 422

@@ -8,7 +8,7 @@ import pytest
 from factories import SYSTEM, make_assignment, make_contract, make_employee, make_post, unit_by_code
 from portal.accounts.models import User
 from portal.core.permissions import Actor
-from portal.people import services
+from portal.people import permissions as people_permissions, services
 from portal.people.services import EmployeeFilters, parse_employee_filters
 from portal.posts.models import Skill
 
@@ -66,7 +66,7 @@ def test_filters_are_parsed_and_bad_values_ignored():
 
 @pytest.mark.parametrize("text,expected", [
     ("轩辕", ["xuan"]), ("青", ["xuan"]), ("qx-00", ["xuan", "ximen", "quast"]), ("QUINN", ["ximen"]),
-    ("xuanyuan@", ["xuan"]), ("x_100", ["odd"]), ("%", ["odd"]), ("qx_", ["odd"]),
+    ("xuanyuan@", ["xuan"]), ("x_100", ["odd"]), ("%", ["odd"]), ("qx_", ["odd"]), ("nobody-has-this", []),
 ])
 def test_search_matches_number_names_and_email_as_substrings(cast, text, expected):
     found = ids(SYSTEM, q=text)
@@ -139,10 +139,32 @@ def test_a_lead_sees_their_team_including_a_person_employed_elsewhere(cast, lead
     assert rows[0].company.name == "Example Trading (Hong Kong) Ltd."
 
 
+def test_company_hr_sees_a_person_posted_in_from_another_company_while_the_post_lasts(cast, hr_de):
+    from portal.people.assignments import end_assignment
+
+    assert cast["xuan"].id not in ids(hr_de, q="qx")
+    assignment = make_assignment(cast["xuan"], make_post("EXDE"), "EXDE-CS-CS1", share=20)
+    assert set(ids(hr_de, q="qx")) == {cast["quast"].id, cast["xuan"].id}
+    end_assignment(SYSTEM, assignment, dt.date.today() - dt.timedelta(days=1))
+    assert ids(hr_de, q="qx") == [cast["quast"].id]  # the write is seen at once, whatever was kept
+
+
 def test_an_assignment_that_has_ended_no_longer_opens_the_person(cast, lead):
     make_assignment(cast["quast"], make_post("EXCN"), "CN-JD-CS-A", share=20,
                     start_date=dt.date(2023, 1, 1), end_date=dt.date(2023, 12, 31))
     assert ids(lead, q="qx") == []
+
+
+def test_long_id_lists_go_as_one_parameter(cast, lead, monkeypatch):
+    """Lists longer than ONE_OF_INLINE are sent as one JSON (SQLite) or array
+    (PostgreSQL) parameter: the same answers as when written out."""
+    monkeypatch.setattr(people_permissions, "ONE_OF_INLINE", 0)
+    from_hong_kong = make_employee("EXHK", legal_name="Qiu Long-list", number="QX-HK2")
+    make_assignment(from_hong_kong, make_post("EXCN"), "CN-JD-CS-A", share=40)
+    assert sorted(ids(SYSTEM, q="qx-00")) == sorted([cast["xuan"].id, cast["ximen"].id, cast["quast"].id])
+    assert ids(lead, q="qx") == [from_hong_kong.id]
+    assert ids(SYSTEM, q="qx", unit_id=unit_by_code("CN-JD").id) == [from_hong_kong.id]
+    assert ids(SYSTEM, q="nobody-has-this") == []
 
 
 # --- the page ---------------------------------------------------------------------------------

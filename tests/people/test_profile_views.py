@@ -107,6 +107,12 @@ def test_german_hr_cannot_add_to_the_mainland_company(db, hr_de_client):
     assert not Employee.select().where(Employee.number == "PV-X").exists()
 
 
+def test_the_edit_form_shows_the_employing_company(admin_client, db):
+    person = make_employee("EXHK", legal_name="Chan Ka Yan")
+    url = f"/people/{person.id}/edit"
+    assert dict(form_fields(page_of(admin_client.get(url)), url))["company"] == str(unit_by_code("EXHK").id)
+
+
 def test_editing_keeps_what_the_form_does_not_show(person, hr_cn_client):
     url = f"/people/{person.id}/edit"
     fields = dict(form_fields(page_of(hr_cn_client.get(url)), url))
