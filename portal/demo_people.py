@@ -12,7 +12,7 @@ import re
 from decimal import Decimal
 
 from portal.accounts.models import User
-from portal.approvals.services import submit_request
+from portal.approvals.services import decide_step, holders_of, submit_request
 from portal.core.audit import record_event
 from portal.core.db import chunked_insert, utcnow
 from portal.core.money import to_minor_units
@@ -518,19 +518,21 @@ def _seed_documents(system, ids, people):
 
 # Transfers waiting for approval: (requester, team the person leaves, team they join,
 # post there, days until it takes effect, reason).
+# (requester, from team, to team, post, days until effective, reason, approved by the team's lead already):
+# lead.jd finds the first in their inbox; hr.cn finds the second, its lead step decided.
 PENDING_TRANSFERS = [
-    ("lead.jd", "CN-JD-CS-A", "CN-JD-CS-B", ("EXCN", "CS-JD"), 14, "B组大促期间人手不足，调往B组支援并长期留任。"),
-    ("hr.cn", "CN-VIP-CS-A", "CN-DY-CS", ("EXCN", "CS-DY"), 30, "本人申请转岗直播客服，组长同意。"),
-    ("hr.cn", "EXCN-WH-WH-D", "EXCN-CS-QA", ("EXCN", "CS-QA"), 21, "仓库转客服质检，已通过内部考核。"),
+    ("admin", "CN-JD-CS-A", "CN-JD-CS-B", ("EXCN", "CS-JD"), 14, "B组大促期间人手不足，调往B组支援并长期留任。", False),
+    ("admin", "CN-VIP-CS-A", "CN-DY-CS", ("EXCN", "CS-DY"), 30, "本人申请转岗直播客服，组长同意。", True),
+    ("hr.cn", "EXCN-WH-WH-D", "EXCN-CS-QA", ("EXCN", "CS-QA"), 21, "仓库转客服质检，已通过内部考核。", False),
     ("hr.de", "EXDE-WH-WH1", "EXDE-CS-CS1", ("EXDE", "KS"), 21,
-     "Wechsel in den Kundenservice auf eigenen Wunsch; Einarbeitung ist geplant."),
+     "Wechsel in den Kundenservice auf eigenen Wunsch; Einarbeitung ist geplant.", False),
 ]
 
 
 def _seed_requests(units, ids, people, posts, today):
     """PENDING_TRANSFERS, raised through the approval engine as in the browser, each for
     someone of the team who holds one post full time (skipped in a demo too small for one)."""
-    for requester, from_team, to_team, post_key, days, reason in PENDING_TRANSFERS:
+    for requester, from_team, to_team, post_key, days, reason, lead_approved in PENDING_TRANSFERS:
         person = next((p for p in people if p["_team"].code == from_team and not p["_lead"] and p["status"] == "active"
                        and p["_share"] == 100 and p["_username"] not in DEMO_LOGIN_POSTS), None)
         if person is None:
@@ -538,6 +540,9 @@ def _seed_requests(units, ids, people, posts, today):
         employee = Employee.get_by_id(ids[person["number"]])
         held = Assignment.get((Assignment.employee == employee.id) & Assignment.is_primary
                               & Assignment.end_date.is_null())
-        submit_request(Actor.for_user(User.get(User.username == requester)), "people.transfer", employee, {
+        request = submit_request(Actor.for_user(User.get(User.username == requester)), "people.transfer", employee, {
             "assignment": held.id, "to_unit": units[to_team].id, "to_post": posts[post_key].id, "share": 100,
             "effective_date": today + dt.timedelta(days=days), "reason": reason})
+        if lead_approved:
+            lead = User.get_by_id(min(holders_of("team_lead", units[from_team])))
+            decide_step(Actor.for_user(lead), request.id, request.version, True, "同意，人员已做好交接安排。")

@@ -6,8 +6,10 @@ seeded with the demo group once per session: a file copy on SQLite, a
 CSRF protection stays on, as in production: `Client` fills in the token.
 """
 import os
+import queue
 import re
 import shutil
+import threading
 import uuid
 from urllib.parse import urlparse, urlunparse
 
@@ -23,10 +25,13 @@ os.environ.setdefault("JOBS_SQLITE_PATH", os.path.join(tempfile.mkdtemp(prefix="
 
 from argon2 import PasswordHasher  # noqa: E402
 
+from factories import unit_by_code  # noqa: E402
 from portal import create_app  # noqa: E402
+from portal.accounts.models import User  # noqa: E402
 from portal.cli import upgrade_database  # noqa: E402
 from portal.core import auth  # noqa: E402
 from portal.core.db import database  # noqa: E402
+from portal.core.permissions import Actor  # noqa: E402
 
 # Argon2id at the production cost takes about a quarter of a second per hash or
 # check, and the tests log in hundreds of times: the same algorithm at its lowest
@@ -65,6 +70,61 @@ def _migrate_and_seed(url):
         database.obj.close_all()
 
 
+class DatabasePool:
+    """Fresh PostgreSQL copies of the template, made ahead of time.
+
+    A `CREATE DATABASE … TEMPLATE` takes about a quarter of a second and a drop a
+    tenth: done in the test's path, that is several minutes over the suite. A
+    background thread keeps a few copies ready and drops used ones meanwhile."""
+
+    READY = 2
+
+    def __init__(self, admin):
+        self.admin = admin
+        self.ready = queue.Queue(maxsize=self.READY)
+        self.used = queue.Queue()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._work, name="test-database-pool", daemon=True)
+        self.thread.start()
+
+    def _execute(self, sql):
+        with self.admin.cursor() as cur:
+            cur.execute(sql)
+
+    def _work(self):
+        name = None
+        while not self.stopping.is_set():
+            try:
+                self._execute(f'DROP DATABASE IF EXISTS "{self.used.get_nowait()}" WITH (FORCE)')
+                continue
+            except queue.Empty:
+                pass
+            if name is None:
+                name = f"fairshare_test_{uuid.uuid4().hex[:12]}"
+                self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
+            try:
+                self.ready.put(name, timeout=0.05)
+                name = None
+            except queue.Full:
+                pass
+        if name is not None:
+            self.used.put(name)
+
+    def take(self):
+        return self.ready.get(timeout=60)
+
+    def give_back(self, name):
+        self.used.put(name)
+
+    def close(self):
+        self.stopping.set()
+        self.thread.join()
+        while not self.ready.empty():
+            self.used.put(self.ready.get_nowait())
+        while not self.used.empty():
+            self._execute(f'DROP DATABASE IF EXISTS "{self.used.get_nowait()}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def template_database(tmp_path_factory):
     """Migrate and seed once; return how to make a fresh copy."""
@@ -74,7 +134,9 @@ def template_database(tmp_path_factory):
             cur.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
             cur.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
         _migrate_and_seed(_with_db(PG_URL, TEMPLATE_DB))
-        yield ("postgres", admin)
+        pool = DatabasePool(admin)
+        yield ("postgres", pool)
+        pool.close()
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
         admin.close()
@@ -92,15 +154,12 @@ def database_url(template_database, tmp_path):
         shutil.copyfile(source, target)
         yield f"sqlite:///{target}"
         return
-    name = f"fairshare_test_{uuid.uuid4().hex[:12]}"
-    with source.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
+    name = source.take()
     yield _with_db(PG_URL, name)
     database.close()
     if hasattr(database.obj, "close_all"):
         database.obj.close_all()
-    with source.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    source.give_back(name)
 
 
 class IsolatedFlaskClient(FlaskClient):
@@ -233,3 +292,44 @@ def agent_client(client_for):
 @pytest.fixture
 def auditor_client(client_for):
     return client_for("auditor")
+
+
+# --- the demo group's actors and units, for tests of services (no HTTP) ------------------
+
+@pytest.fixture
+def actor_of(db):
+    """actor_of("hr.cn") → that demo user's Actor, with their scope."""
+    return lambda username: Actor.for_user(User.get(User.username == username))
+
+
+@pytest.fixture
+def hr_cn(actor_of):
+    return actor_of("hr.cn")
+
+
+@pytest.fixture
+def hr_de(actor_of):
+    return actor_of("hr.de")
+
+
+@pytest.fixture
+def lead(actor_of):
+    """lead.jd, the lead of the JD team A."""
+    return actor_of("lead.jd")
+
+
+@pytest.fixture
+def excn(db):
+    return unit_by_code("EXCN")
+
+
+@pytest.fixture
+def jd_team(db):
+    """The JD customer-service team A, led by lead.jd."""
+    return unit_by_code("CN-JD-CS-A")
+
+
+@pytest.fixture
+def vip_team(db):
+    """The Vipshop customer-service team A."""
+    return unit_by_code("CN-VIP-CS-A")

@@ -83,7 +83,7 @@ def export():
     rows, _more = services.list_events(current_scope(), per_page=EXPORT_LIMIT, **filters)
     names = services.unit_names(rows)
     header = [_("Time (UTC)"), _("Actor"), _("Action"), _("Object"), _("Object id"), _("Unit"), _("Before"),
-              _("After"), _("Address"), _("Hash")]
+              _("After"), _("IP address"), _("Hash")]
     return csv_response(
         f"audit-{dt.date.today().isoformat()}.csv", header,
         ([e.occurred_at.isoformat(timespec="seconds"), e.actor_name or "", e.action, e.object_label or e.object_type,

@@ -7,6 +7,7 @@ have loaded (they import people.permissions themselves), so those are imported w
 they are used.
 """
 import datetime as dt
+import functools
 import json
 from decimal import Decimal
 
@@ -58,9 +59,18 @@ def _person_from_args(actor, args):
     return _person_for_transfer(actor, employee_id)
 
 
-def _still_employed(employee):
+def _person_to_move(actor, employee):
+    """`employee` read again through the actor's transfer scope; they must not have left."""
+    employee = _person_for_transfer(actor, employee.id)
     if employee.status == "left":
         raise ServiceError(_("This person has left the company."))
+    return employee
+
+
+# A transfer and a secondary post: asked for a person in the actor's transfer scope
+# (named by ?employee=), approved by the leads of the unit, then its company's HR.
+_move_kind = functools.partial(RequestKind, default_chain=("team_lead", "company_hr"),
+                               load_subject=_person_from_args, subject_args=("employee",))
 
 
 def _title(employee):
@@ -188,8 +198,7 @@ def _draft_transfer(actor, employee, values, today=None):
     from portal.people.assignments import check_capacity
 
     today = today or dt.date.today()
-    employee = _person_for_transfer(actor, employee.id)
-    _still_employed(employee)
+    employee = _person_to_move(actor, employee)
     assignment = Assignment.get_or_none((Assignment.id == (values.get("assignment") or 0))
                                         & (Assignment.employee == employee.id))
     if assignment is None or (assignment.end_date is not None and assignment.end_date < today):
@@ -240,18 +249,15 @@ def _describe_transfer(request, payload):
     ]
 
 
-register_kind(RequestKind(
+register_kind(_move_kind(
     key="people.transfer",
     label=_l("Transfer"),
-    default_chain=("team_lead", "company_hr"),
-    load_subject=_person_from_args,
     form=_transfer_form,
     draft=_draft_transfer,
     apply=_apply_transfer,
     describe=_describe_transfer,
     intro=_l("The person leaves one of their posts for a post in another unit from the day it takes effect. "
              "The leads of the unit they leave and its company's HR approve it; the new unit's leads are told."),
-    subject_args=("employee",),
     refresh_on=("to_unit",),
 ))
 
@@ -278,8 +284,7 @@ def _draft_secondary_post(actor, employee, values, today=None):
     from portal.people.assignments import check_capacity
 
     today = today or dt.date.today()
-    employee = _person_for_transfer(actor, employee.id)
-    _still_employed(employee)
+    employee = _person_to_move(actor, employee)
     unit, post = _target(values, "unit", "post")
     share = _share(values)
     start_date, end_date = values.get("start_date"), values.get("end_date")
@@ -317,18 +322,15 @@ def _describe_secondary_post(request, payload):
     ]
 
 
-register_kind(RequestKind(
+register_kind(_move_kind(
     key="people.secondary_post",
     label=_l("Secondary post"),
-    default_chain=("team_lead", "company_hr"),
-    load_subject=_person_from_args,
     form=_secondary_post_form,
     draft=_draft_secondary_post,
     apply=_apply_secondary_post,
     describe=_describe_secondary_post,
     intro=_l("The person takes on a further post, in any unit of the group, with a share of their time. "
              "All their shares together may not exceed 100%."),
-    subject_args=("employee",),
     refresh_on=("unit",),
 ))
 

@@ -76,6 +76,17 @@ def _require_on_record(actor, permission, employee):
         raise NotInScope(permission)
 
 
+def _update_unless_changed(model, row_id, version, updates, conflict):
+    """Write `updates` (and the next version) only if the row is still at `version`:
+    someone who saved it meanwhile wins, and this save is refused with `conflict`.
+    The row as saved."""
+    changed = (model.update(version=model.version + 1, **updates)
+               .where((model.id == row_id) & (model.version == version)).execute())
+    if not changed:
+        raise ServiceError(conflict)
+    return model.get_by_id(row_id)
+
+
 def employer_choices(scope):
     """(id, name) of the companies where the user may add people."""
     query = (OrgUnit.select(OrgUnit.id, OrgUnit.name)
@@ -256,7 +267,7 @@ def update_employee(actor, employee, version, values, company=None):
     cleaned = _clean_profile(values, employee.id)
     user = _check_user(actor, values.get("username"), employee.id)
     before = _snapshot(employee)
-    updates = dict(cleaned, user=user, updated_at=utcnow(), version=Employee.version + 1,
+    updates = dict(cleaned, user=user, updated_at=utcnow(),
                    search_text=search_text_for(cleaned["number"], cleaned["legal_name"], cleaned["preferred_name"],
                                                cleaned["email"]))
     if company.id != employee.company_id:
@@ -269,11 +280,9 @@ def update_employee(actor, employee, version, values, company=None):
         if employee.unit_id == employee.company_id:  # no primary post yet: the company is the home unit
             updates["unit"] = company
     with database.atomic():
-        changed = (Employee.update(**updates)
-                   .where((Employee.id == employee.id) & (Employee.version == version)).execute())
-        if not changed:
-            raise ServiceError(_("Someone else changed this record meanwhile. Reload the page and try again."))
-        employee = Employee.get_by_id(employee.id)
+        employee = _update_unless_changed(
+            Employee, employee.id, version, updates,
+            _("Someone else changed this record meanwhile. Reload the page and try again."))
         record_event("people.employee_updated", employee, label=employee.legal_name, unit=employee.company,
                      actor=actor.user, before=before, after=_snapshot(employee))
     return employee
@@ -709,11 +718,9 @@ def update_contract(actor, contract, version, values):
     if cleaned["end_date"] != contract.end_date:
         cleaned["expiry_reminded_at"] = None  # a new end date deserves its own reminder
     with database.atomic():
-        changed = (Contract.update(version=Contract.version + 1, **cleaned)
-                   .where((Contract.id == contract.id) & (Contract.version == version)).execute())
-        if not changed:
-            raise ServiceError(_("Someone else changed this contract meanwhile. Reload the page and try again."))
-        contract = Contract.get_by_id(contract.id)
+        contract = _update_unless_changed(
+            Contract, contract.id, version, cleaned,
+            _("Someone else changed this contract meanwhile. Reload the page and try again."))
         record_event("people.contract_updated", contract, label=employee.legal_name, unit=employee.company,
                      actor=actor.user, before=before, after=_contract_snapshot(contract))
     return contract

@@ -22,7 +22,7 @@ from portal.people.forms import (
     TrainingForm,
 )
 from portal.people.models import Contract, Document, Employee, TrainingRecord
-from portal.people.permissions import PEOPLE_MANAGE, PEOPLE_VIEW, PEOPLE_VIEW_SENSITIVE
+from portal.people.permissions import PEOPLE_MANAGE, PEOPLE_TRANSFER, PEOPLE_VIEW, PEOPLE_VIEW_SENSITIVE
 from portal.posts.models import Skill
 
 blueprint = Blueprint("people", __name__, url_prefix="/people")
@@ -51,9 +51,14 @@ def country_name(code):
 
 INVALID = 422
 TOO_LARGE = 413
-TABS = ("overview", "posts", "contracts", "documents", "training", "history")
-TAB_ENDPOINTS = {"overview": "people.employee", "posts": "people.posts", "contracts": "people.contracts",
-                 "documents": "people.documents", "training": "people.training", "history": "people.history"}
+
+# The profile's tabs, in their order: (tab, endpoint, path below the profile's URL).
+# Each tab has its own URL so that it can be linked to and pushed into the history.
+PROFILE_TABS = (("overview", "employee", ""), ("posts", "posts", "/posts"), ("contracts", "contracts", "/contracts"),
+                ("documents", "documents", "/documents"), ("training", "training", "/training"),
+                ("history", "history", "/history"))
+TABS = tuple(tab for tab, _endpoint, _path in PROFILE_TABS)
+TAB_ENDPOINTS = {tab: f"people.{endpoint}" for tab, endpoint, _path in PROFILE_TABS}
 
 
 # --- the list -------------------------------------------------------------------------
@@ -156,17 +161,12 @@ def edit_employee(employee_id):
 
 # --- the profile and its tabs -------------------------------------------------------------
 
-def _endpoint(name):
-    return name if name in current_app.view_functions else None
-
-
 def _tab_context(employee, tab, scope):
     if tab == "overview":
         return {"masked": services.masked_sensitive(employee)}
-    if tab == "posts":  # the posts domain's pages, linked when they exist
-        return {"assignments": services.assignments_of(employee), "post_endpoint": _endpoint("posts.post"),
-                "assign_endpoint": _endpoint("posts.assign"), "end_endpoint": _endpoint("posts.end_assignment"),
-                "today": dt.date.today()}
+    if tab == "posts":
+        return {"assignments": services.assignments_of(employee), "today": dt.date.today(),
+                "can_request_moves": services.holds_on_record(scope, PEOPLE_TRANSFER, employee)}
     if tab == "contracts":
         return {"contracts": services.contracts_of(employee),
                 "can_see_pay": services.holds_on_record(scope, PEOPLE_MANAGE, employee)
@@ -197,40 +197,17 @@ def _render_profile(employee, tab, status=200, **extra):
     return render("people/profile.html", "people/_profile_tabs.html", status=status, **context)
 
 
-@blueprint.route("/<int:employee_id>")
-@require(PEOPLE_VIEW)
-def employee(employee_id):
-    return _render_profile(load_or_404(Employee, employee_id), "overview")
+def _profile_tab_view(tab):
+    """The view that shows the profile with `tab` open."""
+    @require(PEOPLE_VIEW)
+    def profile_tab(employee_id):
+        return _render_profile(load_or_404(Employee, employee_id), tab)
+
+    return profile_tab
 
 
-@blueprint.route("/<int:employee_id>/posts")
-@require(PEOPLE_VIEW)
-def posts(employee_id):
-    return _render_profile(load_or_404(Employee, employee_id), "posts")
-
-
-@blueprint.route("/<int:employee_id>/contracts")
-@require(PEOPLE_VIEW)
-def contracts(employee_id):
-    return _render_profile(load_or_404(Employee, employee_id), "contracts")
-
-
-@blueprint.route("/<int:employee_id>/documents")
-@require(PEOPLE_VIEW)
-def documents(employee_id):
-    return _render_profile(load_or_404(Employee, employee_id), "documents")
-
-
-@blueprint.route("/<int:employee_id>/training")
-@require(PEOPLE_VIEW)
-def training(employee_id):
-    return _render_profile(load_or_404(Employee, employee_id), "training")
-
-
-@blueprint.route("/<int:employee_id>/history")
-@require(PEOPLE_VIEW)
-def history(employee_id):
-    return _render_profile(load_or_404(Employee, employee_id), "history")
+for _tab, _endpoint, _path in PROFILE_TABS:
+    blueprint.add_url_rule(f"/<int:employee_id>{_path}", _endpoint, _profile_tab_view(_tab))
 
 
 # --- sensitive fields --------------------------------------------------------------------
@@ -294,8 +271,29 @@ def _upload(file_field):
     return upload.stream.read(current_app.config["MAX_DOCUMENT_BYTES"] + 1), upload.filename
 
 
-def _upload_status(error):
-    return TOO_LARGE if isinstance(error, services.DocumentTooLarge) else INVALID
+def _save_with_file(form, file_field, save):
+    """Validate `form`, then `save(upload)` with the file of `file_field` (see _upload).
+    None once saved; else the status to answer (200 for a form not sent yet)."""
+    if not form.validate_on_submit():
+        return INVALID if form.is_submitted() else 200
+    try:
+        save(_upload(file_field))
+    except ServiceError as error:
+        if error.field == "file":  # the services call any upload "file"
+            error.field = file_field.short_name
+        apply_service_error(form, error)
+        return TOO_LARGE if isinstance(error, services.DocumentTooLarge) else INVALID
+    return None
+
+
+def _add_document(employee, title, category):
+    """A `save` for _save_with_file: the upload, which must be there, as a document."""
+    def save(upload):
+        if upload is None:
+            raise ServiceError(_("Choose a file."), field="file")
+        services.add_document(current_actor(), employee, *upload, title=title, category=category)
+
+    return save
 
 
 @blueprint.route("/<int:employee_id>/documents", methods=["POST"])
@@ -305,20 +303,10 @@ def upload_document(employee_id):
     employee = load_or_404(Employee, employee_id)
     if not services.holds_on_record(current_scope(), PEOPLE_MANAGE, employee):
         abort(403)
-    status = INVALID
-    if form.validate_on_submit():
-        upload = _upload(form.file)
-        try:
-            if upload is None:
-                raise ServiceError(_("Choose a file."), field="file")
-            services.add_document(current_actor(), employee, *upload, title=form.title.data,
-                                  category=form.category.data)
-        except ServiceError as error:
-            apply_service_error(form, error)
-            status = _upload_status(error)
-        else:
-            flash(_("The document is uploaded."), "success")
-            return redirect(url_for("people.documents", employee_id=employee.id))
+    status = _save_with_file(form, form.file, _add_document(employee, form.title.data, form.category.data))
+    if status is None:
+        flash(_("The document is uploaded."), "success")
+        return redirect(url_for("people.documents", employee_id=employee.id))
     return _render_profile(employee, "documents", status, document_form=form)
 
 
@@ -329,19 +317,10 @@ def upload_photo(employee_id):
     employee = load_or_404(Employee, employee_id)
     if not services.holds_on_record(current_scope(), PEOPLE_MANAGE, employee):
         abort(403)
-    status = INVALID
-    if form.validate_on_submit():
-        upload = _upload(form.file)
-        try:
-            if upload is None:
-                raise ServiceError(_("Choose a file."), field="file")
-            services.add_document(current_actor(), employee, *upload, title=_("Photo"), category="photo")
-        except ServiceError as error:
-            apply_service_error(form, error)
-            status = _upload_status(error)
-        else:
-            flash(_("The photo is saved."), "success")
-            return redirect(url_for("people.employee", employee_id=employee.id))
+    status = _save_with_file(form, form.file, _add_document(employee, _("Photo"), "photo"))
+    if status is None:
+        flash(_("The photo is saved."), "success")
+        return redirect(url_for("people.employee", employee_id=employee.id))
     return _render_profile(employee, "overview", status, photo_form=form)
 
 
@@ -430,21 +409,6 @@ def _training_values(form):
     return {name: form[name].data for name in services.TRAINING_FIELDS}
 
 
-def _save_training(form, employee, save):
-    """Validate, call `save(values, certificate)`; None on success, else the status to answer."""
-    if not form.validate_on_submit():
-        return INVALID if form.is_submitted() else 200
-    try:
-        save(_training_values(form), _upload(form.certificate))
-    except ServiceError as error:
-        if error.field == "file":
-            error.field = "certificate"
-        apply_service_error(form, error)
-        return _upload_status(error)
-    flash(_("Saved."), "success")
-    return None
-
-
 @blueprint.route("/<int:employee_id>/training/new", methods=["GET", "POST"])
 @require(PEOPLE_MANAGE)
 def new_training(employee_id):
@@ -452,9 +416,10 @@ def new_training(employee_id):
     employee = load_or_404(Employee, employee_id)
     if not services.holds_on_record(current_scope(), PEOPLE_MANAGE, employee):
         abort(403)
-    status = _save_training(form, employee, lambda values, certificate: services.record_training(
-        current_actor(), employee, values, certificate))
+    status = _save_with_file(form, form.certificate, lambda certificate: services.record_training(
+        current_actor(), employee, _training_values(form), certificate))
     if status is None:
+        flash(_("Saved."), "success")
         return redirect(url_for("people.training", employee_id=employee.id))
     return _render_form(_("New training record"), "people/_training_form.html", status, form=form,
                         employee=employee, record=None)
@@ -468,9 +433,10 @@ def training_record(training_id):
     if not services.holds_on_record(current_scope(), PEOPLE_MANAGE, employee):
         abort(403)
     form = TrainingForm(obj=record)
-    status = _save_training(form, employee, lambda values, certificate: services.update_training(
-        current_actor(), record, values, certificate))
+    status = _save_with_file(form, form.certificate, lambda certificate: services.update_training(
+        current_actor(), record, _training_values(form), certificate))
     if status is None:
+        flash(_("Saved."), "success")
         return redirect(url_for("people.training", employee_id=employee.id))
     return _render_form(_("Training record"), "people/_training_form.html", status, form=form, employee=employee,
                         record=record)
@@ -488,8 +454,7 @@ def me():
             assignments=services.assignments_of(employee), job_skills=services.post_skills_of(employee),
             contracts=services.contracts_of(employee), documents=services.documents_of(employee),
             records=services.training_of(employee), photo=services.photo_of(employee), can_see_pay=True,
-            contact_change_url=(url_for("approvals.new_request", kind="people.contact_change")
-                                if _endpoint("approvals.new_request") else None))
+            contact_change_url=url_for("approvals.new_request", kind="people.contact_change"))
     return render("people/me.html", "people/_me.html", **context)
 
 

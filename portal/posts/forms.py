@@ -57,7 +57,7 @@ class PostForm(FlaskForm):
     growth_path = TextAreaField(_l("Growth path"), validators=[max_length(2000)], render_kw={"rows": 3})
     headcount_plan = IntegerField(_l("Headcount plan"), default=1,
                                   validators=[NumberRange(min=0, message=_l("Enter 0 or more."))])
-    capacity = IntegerField(_l("Capacity (% of a full-time person)"), default=100,
+    capacity = IntegerField(_l("Capacity (percent of a full-time person)"), default=100,
                             validators=[NumberRange(min=1, max=100, message=_l("Enter a share from 1 to 100."))])
     skills = FieldList(FormField(SkillLevelForm), min_entries=0)
     version = IntegerField(validators=[Optional()])

@@ -7,30 +7,13 @@ import datetime as dt
 
 import pytest
 
-from factories import make_assignment, make_employee, make_post, make_user, unit_by_code
+from factories import make_assignment, make_employee, make_post, make_user
 from portal.accounts.models import User
 from portal.approvals.services import submit_request
-from portal.core.permissions import Actor
 from portal.people.models import Assignment, Employee
 
 TODAY = dt.date.today()
 DAY = dt.timedelta(days=1)
-
-
-@pytest.fixture
-def actor_of(db):
-    """actor_of("hr.cn") → that user's Actor, with their scope."""
-    return lambda username: Actor.for_user(User.get(User.username == username))
-
-
-@pytest.fixture
-def jd_team(db):
-    return unit_by_code("CN-JD-CS-A")
-
-
-@pytest.fixture
-def vip_team(db):
-    return unit_by_code("CN-VIP-CS-A")
 
 
 @pytest.fixture

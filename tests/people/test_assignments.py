@@ -5,11 +5,9 @@ import datetime as dt
 import pytest
 
 from factories import SYSTEM, make_assignment, make_employee, make_post, unit_by_code
-from portal.accounts.models import User
 from portal.audit.models import AuditEvent
 from portal.core.errors import NotInScope, ServiceError
 from portal.core.jobs import start_job
-from portal.core.permissions import Actor
 from portal.people.assignments import (
     ProposedAssignment, assign_post, capacity_violations, check_capacity, current_assignments, end_assignment,
     primary_violations, sync_home_units, transfer_assignment,
@@ -35,26 +33,6 @@ def jd_post(db):
 @pytest.fixture
 def vip_post(db):
     return make_post("EXCN", code="CS-VIP", title="唯品会客服", capacity=40)
-
-
-@pytest.fixture
-def jd_team(db):
-    return unit_by_code("CN-JD-CS-A")
-
-
-@pytest.fixture
-def vip_team(db):
-    return unit_by_code("CN-VIP-CS-A")
-
-
-@pytest.fixture
-def hr_cn(db):
-    return Actor.for_user(User.get(User.username == "hr.cn"))
-
-
-@pytest.fixture
-def hr_de(db):
-    return Actor.for_user(User.get(User.username == "hr.de"))
 
 
 def fresh(row):
@@ -137,8 +115,7 @@ def test_hr_cannot_assign_a_person_they_cannot_see_even_in_their_own_units(hr_de
         assign_post(hr_de, person, german_post, unit_by_code("EXDE-CS-CS1"), 30, TODAY)
 
 
-def test_a_team_lead_cannot_assign(person, jd_post, jd_team):
-    lead = Actor.for_user(User.get(User.username == "lead.jd"))
+def test_a_team_lead_cannot_assign(person, jd_post, jd_team, lead):
     with pytest.raises(NotInScope):
         assign_post(lead, person, jd_post, jd_team, 50, TODAY)
 

@@ -7,21 +7,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from factories import SYSTEM, make_contract, make_employee, make_training
-from portal.accounts.models import User
 from portal.approvals.models import Notification
 from portal.audit.models import AuditEvent
 from portal.core.errors import NotInScope, ServiceError
 from portal.core.jobs import start_job
-from portal.core.permissions import Actor
 from portal.people import services
 from portal.people.models import Contract
 
 TODAY = dt.date.today()
-
-
-@pytest.fixture
-def hr_cn(db):
-    return Actor.for_user(User.get(User.username == "hr.cn"))
 
 
 @pytest.fixture
@@ -86,8 +79,7 @@ def test_editing_a_contract_is_optimistic_and_a_new_end_asks_for_a_new_reminder(
         services.update_contract(hr_cn, contract, contract.version, contract_values())
 
 
-def test_hr_of_another_company_cannot_add_a_contract(person):
-    hr_de = Actor.for_user(User.get(User.username == "hr.de"))
+def test_hr_of_another_company_cannot_add_a_contract(person, hr_de):
     with pytest.raises(NotInScope):
         services.create_contract(hr_de, person, contract_values())
 

@@ -6,28 +6,11 @@ import re
 import pytest
 
 from factories import SYSTEM, make_assignment, make_contract, make_employee, make_post, unit_by_code
-from portal.accounts.models import User
-from portal.core.permissions import Actor
 from portal.people import permissions as people_permissions, services
 from portal.people.services import EmployeeFilters, parse_employee_filters
 from portal.posts.models import Skill
 
 pytestmark = pytest.mark.usefixtures("db")
-
-
-@pytest.fixture
-def hr_cn(db):
-    return Actor.for_user(User.get(User.username == "hr.cn"))
-
-
-@pytest.fixture
-def hr_de(db):
-    return Actor.for_user(User.get(User.username == "hr.de"))
-
-
-@pytest.fixture
-def lead(db):
-    return Actor.for_user(User.get(User.username == "lead.jd"))
 
 
 @pytest.fixture

@@ -5,29 +5,12 @@ import datetime as dt
 import pytest
 
 from factories import SYSTEM, make_employee, make_user, unit_by_code
-from portal.accounts.models import User
 from portal.audit.models import AuditEvent
 from portal.core.errors import NotInScope, ServiceError
-from portal.core.permissions import Actor
 from portal.people import services
 from portal.people.models import Employee
 
 pytestmark = pytest.mark.usefixtures("db")
-
-
-@pytest.fixture
-def hr_cn(db):
-    return Actor.for_user(User.get(User.username == "hr.cn"))
-
-
-@pytest.fixture
-def hr_de(db):
-    return Actor.for_user(User.get(User.username == "hr.de"))
-
-
-@pytest.fixture
-def excn(db):
-    return unit_by_code("EXCN")
 
 
 @pytest.fixture

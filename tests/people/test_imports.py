@@ -8,10 +8,8 @@ import pytest
 from openpyxl import Workbook
 
 from factories import SYSTEM, unit_by_code
-from portal.accounts.models import User
 from portal.audit.models import AuditEvent
 from portal.core.errors import NotInScope, ServiceError
-from portal.core.permissions import Actor
 from portal.people import imports
 from portal.people.models import Assignment, Employee, ImportMapping, PeopleImport
 from portal.people.services import read_sensitive
@@ -23,21 +21,6 @@ HEADER = "工号,姓名,入职日期,状态,手机,身份证号,银行卡号\n"
 ROWS = ("CN9001,张伟,2024-03-01,在职,13800000001,310101199001011234,6222020200112233\n"
         "CN9002,李娜,2023/11/15,试用,13800000002,310101199202022345,\n"
         "cn9003,王芳,2022年7月1日,active,,,6222020200445566\n")
-
-
-@pytest.fixture
-def hr_cn():
-    return Actor.for_user(User.get(User.username == "hr.cn"))
-
-
-@pytest.fixture
-def hr_de():
-    return Actor.for_user(User.get(User.username == "hr.de"))
-
-
-@pytest.fixture
-def excn():
-    return unit_by_code("EXCN")
 
 
 def upload(actor, company, content, kind="employees", name="people.csv", encoding="utf-8"):
@@ -324,8 +307,8 @@ def test_the_mapping_is_remembered_per_company_and_kind(hr_cn, excn, admin_actor
 
 
 @pytest.fixture
-def admin_actor():
-    return Actor.for_user(User.get(User.username == "admin"))
+def admin_actor(actor_of):
+    return actor_of("admin")
 
 
 def test_a_mapping_must_name_the_required_fields_once(hr_cn, excn):

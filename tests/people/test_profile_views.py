@@ -137,6 +137,7 @@ def own_record(db, client):
     make_contract(person, end_date=dt.date.today() + dt.timedelta(days=400), contract_type="fixed_term")
     make_document(person, title="劳动合同")
     client.login("qa.self", "secret-pass-1")
+    client.http.set_cookie("locale", "en")
     return client, person
 
 

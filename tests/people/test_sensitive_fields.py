@@ -4,7 +4,6 @@ company, found through the blind index, revealed only with the permission
 import pytest
 
 from factories import SYSTEM, make_assignment, make_employee, make_post, make_role, make_user, unit_by_code
-from portal.accounts.models import User
 from portal.accounts.services import grant_role
 from portal.audit.models import AuditEvent
 from portal.core.crypto import DecryptionError, cipher, new_key_text
@@ -16,16 +15,6 @@ from portal.people.models import Employee
 
 NATIONAL_ID = "530102198807154321"
 BANK_ACCOUNT = "6217 0033 1234 5678 901"
-
-
-@pytest.fixture
-def hr_cn(db):
-    return Actor.for_user(User.get(User.username == "hr.cn"))
-
-
-@pytest.fixture
-def hr_de(db):
-    return Actor.for_user(User.get(User.username == "hr.de"))
 
 
 @pytest.fixture
@@ -101,8 +90,9 @@ def test_the_blind_index_differs_per_company(person, namesake):
     assert person.national_id_index != namesake.national_id_index
 
 
-def test_search_by_national_id_finds_exactly_the_person_across_companies_in_scope(person, namesake, hr_cn, hr_de):
-    admin = Actor.for_user(User.get(User.username == "admin"))
+def test_search_by_national_id_finds_exactly_the_person_across_companies_in_scope(person, namesake, hr_cn, hr_de,
+                                                                                   actor_of):
+    admin = actor_of("admin")
     assert search(admin, NATIONAL_ID) == {person.id, namesake.id}
     assert search(hr_cn, "530102-19880715-4321") == {person.id}  # written differently, same number
     assert search(hr_de, NATIONAL_ID.lower()) == {namesake.id}
@@ -118,8 +108,7 @@ def test_reveal_gives_the_value_and_is_audited_without_it(person, hr_cn):
     assert "national_id" in event.after and NATIONAL_ID not in event.after
 
 
-def test_reveal_is_refused_outside_the_record_and_without_the_permission(person, hr_de):
-    lead = Actor.for_user(User.get(User.username == "lead.jd"))
+def test_reveal_is_refused_outside_the_record_and_without_the_permission(person, hr_de, lead):
     for actor in (hr_de, lead):
         with pytest.raises(NotInScope):
             services.reveal_sensitive(actor, person, "national_id")

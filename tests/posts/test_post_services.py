@@ -7,7 +7,7 @@ from factories import SYSTEM, make_assignment, make_employee, make_post, unit_by
 from portal.accounts.models import User
 from portal.audit.models import AuditEvent
 from portal.core.errors import NotInScope, ServiceError
-from portal.core.permissions import Actor, Scope
+from portal.core.permissions import Scope
 from portal.posts import services
 from portal.posts.models import Post, Skill
 
@@ -15,21 +15,6 @@ pytestmark = pytest.mark.usefixtures("db")
 
 TODAY = dt.date.today()
 YEAR_AGO = TODAY - dt.timedelta(days=365)
-
-
-@pytest.fixture
-def hr_cn(db):
-    return Actor.for_user(User.get(User.username == "hr.cn"))
-
-
-@pytest.fixture
-def hr_de(db):
-    return Actor.for_user(User.get(User.username == "hr.de"))
-
-
-@pytest.fixture
-def excn(db):
-    return unit_by_code("EXCN")
 
 
 def skills_of(post):
