@@ -1,4 +1,4 @@
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, DecimalField, IntegerField, SelectChoice, StringField, TextAreaField
@@ -8,7 +8,8 @@ from portal.core.forms import REQUIRED, SelectField, max_length
 
 STATUS_LABELS = {
     "probation": _l("Probation"),
-    "active": _l("Active"),
+    # "Active" alone is an account's state (启用); a person at work is 在职.
+    "active": lazy_pgettext("employee status", "Active"),
     "on_leave": _l("On leave"),
     "left": _l("Left"),
 }
@@ -33,7 +34,7 @@ TRAINING_RESULT_LABELS = {
     "in_progress": _l("In progress"),
 }
 SENSITIVE_LABELS = {"national_id": _l("National ID"), "bank_account": _l("Bank account")}
-SORT_LABELS = {"name": _l("Name"), "number": _l("Number"), "hire_date": _l("Hire date"), "status": _l("Status")}
+SORT_LABELS = {"name": lazy_pgettext("person", "Name"), "number": _l("Number"), "hire_date": _l("Hire date"), "status": _l("Status")}
 
 
 def _choices(labels, leave_out=()):
