@@ -96,6 +96,19 @@ def init_app(app):
             database.close()
 
 
+def update_at_version(model, row_id, version, updates, conflict):
+    """Optimistic save: write `updates` and the next version only if the row is still
+    at `version`; when someone saved it meanwhile, their save stands and this one is
+    refused with `conflict` (a translated message). Returns the row as saved."""
+    from portal.core.errors import ServiceError
+
+    changed = (model.update(version=model.version + 1, **updates)
+               .where((model._meta.primary_key == row_id) & (model.version == version)).execute())
+    if not changed:
+        raise ServiceError(conflict)
+    return model.get_by_id(row_id)
+
+
 def chunked_insert(model, rows, size=500):
     """insert_many in chunks that stay under SQLite's bound-parameter limit."""
     for start in range(0, len(rows), size):

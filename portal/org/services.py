@@ -7,7 +7,7 @@ from babel.numbers import list_currencies
 from flask_babel import gettext as _
 
 from portal.core.audit import record_event
-from portal.core.db import database, utcnow
+from portal.core.db import database, update_at_version, utcnow
 from portal.core.errors import ServiceError
 from portal.org.models import ALLOWED_CHILDREN, OrgUnit
 from portal.org.permissions import ORG_MANAGE, ORG_VIEW
@@ -105,14 +105,8 @@ def update_unit(actor, unit, version, name, code, platform=None, settings=None):
     if unit.kind == "store":
         values["platform"] = platform or "other"
     with database.atomic():
-        changed = (
-            OrgUnit.update(version=OrgUnit.version + 1, **values)
-            .where((OrgUnit.id == unit.id) & (OrgUnit.version == version))
-            .execute()
-        )
-        if not changed:
-            raise ServiceError(_("Someone else changed this unit meanwhile. Reload the page and try again."))
-        unit = OrgUnit.get_by_id(unit.id)
+        unit = update_at_version(OrgUnit, unit.id, version, values,
+                                 _("Someone else changed this unit meanwhile. Reload the page and try again."))
         record_event("org.unit_updated", unit, unit=unit, actor=actor.user, before=before, after=_snapshot(unit))
     return unit
 

@@ -21,7 +21,7 @@ import peewee as pw
 from flask_babel import format_date, format_percent, gettext as _, lazy_gettext as _l
 
 from portal.core.audit import changes, declare_actions, record_event
-from portal.core.db import database, is_sqlite
+from portal.core.db import database, is_sqlite, update_at_version
 from portal.core.errors import NotInScope, ServiceError
 from portal.core.jobs import background_job, daily_job
 from portal.org.models import OrgUnit
@@ -303,11 +303,8 @@ def end_assignment(actor, assignment, end_date):
 
 
 def _save_end(assignment, end_date):
-    changed = (Assignment.update(end_date=end_date, version=Assignment.version + 1)
-               .where((Assignment.id == assignment.id) & (Assignment.version == assignment.version)).execute())
-    if not changed:
-        raise ServiceError(_("Someone else changed this assignment meanwhile. Reload the page and try again."))
-    return Assignment.get_by_id(assignment.id)
+    return update_at_version(Assignment, assignment.id, assignment.version, {"end_date": end_date},
+                             _("Someone else changed this assignment meanwhile. Reload the page and try again."))
 
 
 def transfer_assignment(actor, assignment, to_unit, to_post, share, effective_date):

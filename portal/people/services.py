@@ -27,7 +27,7 @@ from portal.approvals.services import declare_notifications, notify
 from portal.audit.models import AuditEvent
 from portal.core.audit import changes, record_event
 from portal.core.crypto import DecryptionError, associated_data, cipher, mask_value, normalise_identifier
-from portal.core.db import database, is_sqlite, utcnow
+from portal.core.db import database, is_sqlite, update_at_version, utcnow
 from portal.core.errors import NotInScope, ServiceError
 from portal.core.jobs import background_job, daily_job
 from portal.core.money import to_decimal, to_minor_units
@@ -74,17 +74,6 @@ def holds_on_record(scope, permission, employee):
 def _require_on_record(actor, permission, employee):
     if not holds_on_record(actor.scope, permission, employee):
         raise NotInScope(permission)
-
-
-def _update_unless_changed(model, row_id, version, updates, conflict):
-    """Write `updates` (and the next version) only if the row is still at `version`:
-    someone who saved it meanwhile wins, and this save is refused with `conflict`.
-    The row as saved."""
-    changed = (model.update(version=model.version + 1, **updates)
-               .where((model.id == row_id) & (model.version == version)).execute())
-    if not changed:
-        raise ServiceError(conflict)
-    return model.get_by_id(row_id)
 
 
 def employer_choices(scope):
@@ -280,7 +269,7 @@ def update_employee(actor, employee, version, values, company=None):
         if employee.unit_id == employee.company_id:  # no primary post yet: the company is the home unit
             updates["unit"] = company
     with database.atomic():
-        employee = _update_unless_changed(
+        employee = update_at_version(
             Employee, employee.id, version, updates,
             _("Someone else changed this record meanwhile. Reload the page and try again."))
         record_event("people.employee_updated", employee, label=employee.legal_name, unit=employee.company,
@@ -718,7 +707,7 @@ def update_contract(actor, contract, version, values):
     if cleaned["end_date"] != contract.end_date:
         cleaned["expiry_reminded_at"] = None  # a new end date deserves its own reminder
     with database.atomic():
-        contract = _update_unless_changed(
+        contract = update_at_version(
             Contract, contract.id, version, cleaned,
             _("Someone else changed this contract meanwhile. Reload the page and try again."))
         record_event("people.contract_updated", contract, label=employee.legal_name, unit=employee.company,

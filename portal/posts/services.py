@@ -7,7 +7,7 @@ import peewee as pw
 from flask_babel import gettext as _
 
 from portal.core.audit import changes, record_event
-from portal.core.db import database, utcnow
+from portal.core.db import database, update_at_version, utcnow
 from portal.core.errors import NotInScope, ServiceError
 from portal.org.models import OrgUnit
 from portal.people.assignments import assignments_in_force, in_force_on, require_person_in_scope
@@ -149,13 +149,10 @@ def update_post(actor, post, version, code, title, duties, growth_path, headcoun
     before = _snapshot(post, ((row.skill, row.level) for row in post_skills(post)))
     values = _post_values(post.company, code, title, duties, growth_path, headcount_plan, capacity, post.id)
     with database.atomic():
-        changed = (Post.update(version=Post.version + 1, **values)
-                   .where((Post.id == post.id) & (Post.version == version)).execute())
-        if not changed:
-            raise ServiceError(_("Someone else changed this post meanwhile. Reload the page and try again."))
+        post = update_at_version(Post, post.id, version, values,
+                                 _("Someone else changed this post meanwhile. Reload the page and try again."))
         resolved = _resolve_skills(actor, skills)
         _save_skills(post, resolved)
-        post = Post.get_by_id(post.id)
         record_event("posts.post_updated", post, label=post.title, unit=post.company_id, actor=actor.user,
                      before=before, after=_snapshot(post, resolved.items()))
     return post
