@@ -16,6 +16,7 @@ from portal.core.auth import hash_password
 from portal.core.db import chunked_insert, database, utcnow
 from portal.core.permissions import Actor
 from portal.demo_people import seed_people
+from portal.demo_time import seed_time
 from portal.org.models import OrgUnit
 from portal.org.services import create_unit
 
@@ -149,6 +150,7 @@ def seed(people=300, echo=print, seed_value=20261122):
 
         staff = _seed_staff(teams, people - len(DEMO_LOGINS), roles, rng)
         seed_people(units, staff, rng)
+        seed_time(units, rng)
     echo(f"Seeded Example Group: {OrgUnit.select().count()} units, {User.select().count()} users.")
     return True
 

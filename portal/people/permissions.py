@@ -78,7 +78,8 @@ def one_of(field, ids):
     return pw.Expression(field, pw.OP.EQ, pw.fn.ANY(pw.Value(ids, unpack=False)))
 
 
-def _through_employee(model):
+def through_employee(model):
+    """A scope condition for rows that belong to a person: in scope when the person is."""
     def condition(scope, permission):
         # Correlated: checking one row's person, not first listing everyone in scope.
         return pw.fn.EXISTS(Employee.select(pw.SQL("1")).where(
@@ -90,7 +91,7 @@ def _through_employee(model):
 register_object_type("employee_id", Employee, Employee.company, PEOPLE_VIEW, employee_condition)
 for _arg, _model in (("assignment_id", Assignment), ("contract_id", Contract), ("document_id", Document),
                      ("training_id", TrainingRecord)):
-    register_object_type(_arg, _model, None, PEOPLE_VIEW, _through_employee(_model))
+    register_object_type(_arg, _model, None, PEOPLE_VIEW, through_employee(_model))
 register_object_type("import_id", PeopleImport, PeopleImport.company, PEOPLE_IMPORT)
 
 declare_actions({
