@@ -173,6 +173,7 @@ def up(migrator, db):
         name = CharField(max_length=80)
         pattern = TextField(default='[]')
         anchor_date = DateField()
+        follows_calendar = BooleanField(default=False)
         created_by = ForeignKeyField(User, null=True, on_delete='SET NULL')
         created_at = DateTimeField()
         archived_at = DateTimeField(null=True)

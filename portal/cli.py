@@ -19,6 +19,7 @@ db_cli = AppGroup("db", help="Schema migrations.")
 audit_cli = AppGroup("audit", help="The audit trail.")
 jobs_cli = AppGroup("jobs", help="Background jobs.")
 people_cli = AppGroup("people", help="Employee records: import, field keys, reminders.")
+time_cli = AppGroup("time", help="Time: clock events, rosters, attendance, leave.")
 
 
 def migration_runner():
@@ -273,7 +274,61 @@ def people_remind_contracts():
     click.echo(f"Reminded HR of {send_contract_reminders(Actor.system())} contract(s) ending soon.")
 
 
+@time_cli.command("import-clock")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--company", "company_code", required=True, help="Code of the company, such as EXCN.")
+@click.option("--mapping", "mapping_json", default=None,
+              help='JSON {"number"|"at"|"direction"|"device": "column header"}; by default the columns whose names '
+                   'say which field they are.')
+def time_import_clock(path, company_code, mapping_json):
+    """Import an attendance-device export (CSV or XLSX): every new punch or, if any row
+    has an error, none. Lists every bad row (row, column, reason) and exits 1 then."""
+    import json
+
+    from portal.core.errors import ServiceError
+    from portal.core.permissions import Actor
+    from portal.org.models import OrgUnit
+    from portal.time.clock_import import apply_clock_plan, check_clock_file
+
+    company = OrgUnit.get_or_none((OrgUnit.code == company_code.upper()) & (OrgUnit.kind == "company"))
+    if company is None:
+        raise click.ClickException(f"No company has the code {company_code}.")
+    try:
+        mapping = json.loads(mapping_json) if mapping_json else None
+    except ValueError:
+        raise click.ClickException("--mapping is not valid JSON.") from None
+    system = Actor.system()
+    try:
+        plan, sha256 = check_clock_file(system, company, path, mapping)
+    except ServiceError as error:
+        raise click.ClickException(str(error.message)) from None
+    if plan.errors:
+        for error in plan.errors:
+            click.echo(f"row {error.row}, column {error.column}: {error.message}", err=True)
+        click.echo(f"{len(plan.errors)} error(s) in {plan.row_count} rows: nothing imported.", err=True)
+        raise SystemExit(1)
+    with click.progressbar(length=len(plan.creates), label="Importing") as bar:
+        counts = apply_clock_plan(system, plan, sha256, on_progress=bar.update)
+    click.echo(f"Imported {counts['rows']} rows into {company.code}: {counts['create']} new punches, "
+               f"{counts['existing']} already recorded.")
+
+
+@time_cli.command("accrue-leave")
+@click.option("--date", "day", default=None, help="Book what falls due by this day (YYYY-MM-DD); default today.")
+def time_accrue_leave(day):
+    """Book leave accruals (monthly, yearly) and carry-over expiry due by the day. Safe to
+    run again: each period is booked once."""
+    from portal.time.leave import accrue_leave
+
+    try:
+        when = dt.date.fromisoformat(day) if day else None
+    except ValueError:
+        raise click.ClickException("--date must be YYYY-MM-DD.") from None
+    result = accrue_leave(when)
+    click.echo(f"Accrued {result['accrued']} balance(s); {result['expired']} carry-over expiry entry(ies).")
+
+
 def register_commands(app):
-    for command in (db_cli, audit_cli, jobs_cli, people_cli, create_admin, seed_demo, demo_logins, backup,
+    for command in (db_cli, audit_cli, jobs_cli, people_cli, time_cli, create_admin, seed_demo, demo_logins, backup,
                     restore):
         app.cli.add_command(command)

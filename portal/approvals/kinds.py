@@ -46,6 +46,11 @@ class RequestKind:
     - `apply(actor, request, payload)`: makes the change, in the final approval's
       transaction; a ServiceError there keeps the request pending.
     - `describe(request, payload)`: [(label, value)] rows for the request page.
+    - `on_submit(actor, request, payload)` (optional): in the submitting transaction,
+      once the request row exists (e.g. to record the domain's own row pointing at it);
+      a ServiceError there refuses the request.
+    - `on_close(actor, request, payload, state)` (optional): in the transaction that
+      rejects or withdraws the request (`state` "rejected" or "withdrawn").
     """
 
     key: str
@@ -59,6 +64,8 @@ class RequestKind:
     intro: object = None  # a lazy text shown above the form
     subject_args: tuple = field(default=())  # query arguments that name the subject (kept in the form's URL)
     refresh_on: tuple = field(default=())  # fields whose change reloads the form (other choices depend on them)
+    on_submit: Callable | None = None
+    on_close: Callable | None = None
 
 
 def register_kind(kind):

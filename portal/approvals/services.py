@@ -326,6 +326,8 @@ def submit_request(actor, kind_key, subject, values):
             reason=draft.reason, effective_date=draft.effective_date, state="pending")
         steps = [ApprovalStep.create(request=request, position=position, role=role)
                  for position, role in enumerate(roles, start=1)]
+        if kind.on_submit is not None:
+            kind.on_submit(actor, request, draft.payload)
         first = _advance(request, steps, 0)
         record_event("approvals.requested", request, label=request.title, unit=draft.unit, actor=actor.user,
                      after={"kind": kind.key, "payload": draft.payload, "reason": draft.reason,
@@ -381,6 +383,7 @@ def decide_step(actor, request_id, version, approve, comment):
                  "on_behalf_of": decider.on_behalf_of}
         if not approve:
             ApprovalRequest.update(state="rejected", decided_at=now).where(ApprovalRequest.id == request.id).execute()
+            _close(actor, request, "rejected")
             record_event("approvals.rejected", request, label=request.title, unit=request.unit_id, actor=actor.user,
                          after=audit)
             notify([request.requester_id] if request.requester_id else [], "approvals.request_rejected",
@@ -410,6 +413,14 @@ def _apply(actor, request, now):
            {"kind": request.kind, "title": request.title}, _request_link(request))
 
 
+def _close(actor, request, state):
+    """Tell the request's kind it was rejected or withdrawn (its optional `on_close`); a
+    kind no longer declared has nothing to tell."""
+    kind = KINDS.get(request.kind)
+    if kind is not None and kind.on_close is not None:
+        kind.on_close(actor, request, json.loads(request.payload), state)
+
+
 def withdraw_request(actor, request_id, version):
     """The requester takes back a request that is still pending."""
     visible_request(actor, request_id)
@@ -418,6 +429,7 @@ def withdraw_request(actor, request_id, version):
         if actor.user is None or actor.user.id != request.requester_id:
             raise ServiceError(_("Only the person who made the request can withdraw it."))
         _claim(request, version, state="withdrawn", decided_at=utcnow())
+        _close(actor, request, "withdrawn")
         record_event("approvals.withdrawn", request, label=request.title, unit=request.unit_id, actor=actor.user)
     return ApprovalRequest.get_by_id(request_id)
 

@@ -34,10 +34,18 @@ MENU = (
              ("posts.post", "posts.new_post", "posts.edit_post", "posts.archive_post", "posts.restore_post",
               "posts.assign", "posts.end_assignment")),
     MenuItem("posts.talent", _l("Talent pool"), "people.view", ("posts.employee_skills",)),
+    MenuItem("time.roster.grid", _l("Rosters"), "time.view", ("time.roster.",), exclude=("time.roster.mine",)),
+    MenuItem("time.attendance.sheet", _l("Attendance"), "time.view", ("time.attendance.", "time.clock."),
+             exclude=("time.attendance.mine", "time.clock.me", "time.clock.punch")),
+    MenuItem("time.leave.calendar", _l("Leave"), "time.view", ("time.leave.",),
+             exclude=("time.leave.mine", "time.leave.request_form", "time.leave.quote")),
     MenuItem("accounts.users", _l("Users"), "users.view",
              ("accounts.user", "accounts.new_user", "accounts.reset_password", "accounts.add_grant")),
     MenuItem("accounts.roles", _l("Roles"), "roles.manage", ("accounts.role", "accounts.new_role")),
     MenuItem("audit.events", _l("Audit trail"), "audit.view", ("audit.",)),
+    MenuItem("time.clock.me", _l("My time"), None,
+             ("time.clock.me", "time.clock.punch", "time.roster.mine", "time.attendance.mine", "time.leave.mine",
+              "time.leave.request_form", "time.leave.quote")),
     MenuItem("people.me", _l("My profile"), None),
 )
 

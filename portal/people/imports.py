@@ -14,15 +14,11 @@ nothing. An empty cell in an optional column leaves the stored value alone. A ch
 once per person (before/after, sensitive values masked); created rows are audited in bulk, by one
 "people.imported" event per file with the counts and the file's SHA-256.
 """
-import codecs
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import re
 import uuid
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +30,10 @@ from portal.core.audit import declare_actions, record_event
 from portal.core.crypto import DecryptionError, cipher, normalise_identifier
 from portal.core.db import database, utcnow
 from portal.core.errors import ServiceError
+from portal.core.tabular import (  # noqa: F401 (read_table, Table… are this module's API too)
+    MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, ImportField, RowError, Table, CellError, cell_text, declare_row_errors,
+    decode_text, detect_format, header_key, integer, mapped_rows, parse_date, read_table, text,
+)
 from portal.core.jobs import background_job, start_job
 from portal.org.models import OrgUnit
 from portal.org.services import unit_choices
@@ -49,9 +49,6 @@ from portal.people.services import (
 )
 from portal.posts.models import Post
 
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
-MAX_IMPORT_ROWS = 200_000
-MAX_XLSX_UNPACKED_BYTES = 256 * 1024 * 1024  # a workbook is a zip: refuse one that would unpack to more
 WRITE_CHUNK_ROWS = 500  # rows per INSERT / bulk UPDATE: under SQLite's bound-parameter limit
 LOOKUP_CHUNK = 900  # values per IN (…) when looking up existing rows
 
@@ -77,12 +74,7 @@ declare_actions({
 
 # --- reasons a row is refused -----------------------------------------------------------------------
 
-ROW_ERRORS = {
-    "required": _l("This value is required."),
-    "too_long": _l("Use at most %(max)s characters."),
-    "bad_date": _l("“%(value)s” is not a date. Write it as YYYY-MM-DD, for example 2024-03-01."),
-    "bad_integer": _l("“%(value)s” is not a whole number."),
-    "out_of_range": _l("Enter a number from %(min)s to %(max)s."),
+declare_row_errors({
     "bad_status": _l("Unknown status “%(value)s”: use probation, active, on leave or left."),
     "bad_yes_no": _l("Write yes or no, not “%(value)s”."),
     "bad_code": _l("“%(value)s”: use up to 32 letters, digits, dots, dashes or underscores."),
@@ -91,7 +83,6 @@ ROW_ERRORS = {
     "bad_phone": _l("“%(value)s”: use digits, spaces and + ( ) - . / only."),
     "bad_country": _l("Use a two-letter country code such as CN or DE, not “%(value)s”."),
     "bad_identifier": _l("Enter the whole number."),
-    "duplicate_in_file": _l("“%(value)s” is already in row %(row)s of this file."),
     "company_mismatch": _l("The file is imported into %(company)s, but this row names the company “%(value)s”."),
     "number_elsewhere": _l("Employee number %(value)s belongs to a person of another company."),
     "leaving_before_hire": _l("The leaving date is before the hire date."),
@@ -105,7 +96,7 @@ ROW_ERRORS = {
     # The assignment rules' own messages (portal.people.assignments), in the reader's language.
     "capacity": lambda params: capacity_message(_overload(params)),
     "primary": lambda params: primary_message(_overload(params)),
-}
+})
 
 
 def _overload_params(overload):
@@ -117,94 +108,13 @@ def _overload(params):
                     [tuple(h) for h in params["held"]])
 
 
-@dataclass(frozen=True)
-class RowError:
-    """One refused cell: `row` as the spreadsheet numbers it (the header is row 1),
-    `column` the file's column header (or the field's name), `code` a key of ROW_ERRORS."""
-
-    row: int
-    column: str
-    code: str
-    params: dict = field(default_factory=dict)
-
-    @property
-    def message(self):
-        """The reason in the reader's language."""
-        reason = ROW_ERRORS[self.code]
-        if callable(reason):
-            return reason(self.params)
-        return str(reason) % self.params if self.params else str(reason)
-
-    def as_json(self):
-        return [self.row, self.column, self.code, self.params]
-
-
-class CellError(Exception):
-    def __init__(self, code, **params):
-        super().__init__(code)
-        self.code, self.params = code, params
-
-
-# --- reading cells ----------------------------------------------------------------------------------
-
-def _cell_text(value):
-    """A cell as text: Excel gives numbers as floats (1234.0 is the number 1234)."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.isoformat()[:10]
-    return str(value).strip()
-
-
-def text(max_length, upper=False):
-    def parse(value):
-        result = _cell_text(value)
-        if len(result) > max_length:
-            raise CellError("too_long", max=max_length)
-        return result.upper() if upper else result
-
-    return parse
-
-
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%d.%m.%Y")
-
-
-def parse_date(value):
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    raw = _cell_text(value)
-    candidate = raw.split(" ")[0].split("T")[0] if len(raw) > 10 else raw  # "2024-03-01 00:00:00"
-    for pattern in DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(candidate, pattern).date()
-        except ValueError:
-            continue
-    raise CellError("bad_date", value=raw)
-
-
-def integer(minimum, maximum):
-    def parse(value):
-        raw = _cell_text(value)
-        try:
-            number = int(raw)
-        except ValueError:
-            raise CellError("bad_integer", value=raw) from None
-        if not minimum <= number <= maximum:
-            raise CellError("out_of_range", min=minimum, max=maximum)
-        return number
-
-    return parse
-
+# --- reading cells (the shared parsers are in core.tabular) --------------------------------------------
 
 def parse_share(value):
     """A capacity share in percent: 60, "60%", or Excel's percentage cell 0.6."""
     if isinstance(value, float) and 0 < value < 1:
         value = round(value * 100, 6)
-    raw = _cell_text(value).rstrip("%").strip()
+    raw = cell_text(value).rstrip("%").strip()
     return integer(1, 100)(raw)
 
 
@@ -213,7 +123,7 @@ NO = {"0", "n", "no", "false", "否", "兼", "兼岗", "nein", "いいえ"}
 
 
 def parse_yes_no(value):
-    raw = _cell_text(value)
+    raw = cell_text(value)
     if raw.lower() in YES:
         return True
     if raw.lower() in NO:
@@ -231,7 +141,7 @@ _STATUS_BY_WORD = {word: status for status, words in STATUS_WORDS.items() for wo
 
 
 def parse_status(value):
-    raw = _cell_text(value)
+    raw = cell_text(value)
     try:
         return _STATUS_BY_WORD[raw.lower()]
     except KeyError:
@@ -240,7 +150,7 @@ def parse_status(value):
 
 def parse_code(value):
     """A post or unit code: letters, digits, dots, dashes and underscores, upper-cased."""
-    raw = _cell_text(value).upper()
+    raw = cell_text(value).upper()
     if len(raw) > 32 or not all(c.isalnum() or c in "-_." for c in raw):
         raise CellError("bad_code", value=raw)
     return raw
@@ -248,7 +158,7 @@ def parse_code(value):
 
 def parse_number(value):
     """An employee number, as the employee records store it."""
-    raw = normalise_number(_cell_text(value))
+    raw = normalise_number(cell_text(value))
     if not NUMBER_RE.fullmatch(raw):
         raise CellError("bad_number", value=raw)
     return raw
@@ -272,7 +182,7 @@ def phone(max_length):
 
 
 def parse_country(value):
-    raw = _cell_text(value).upper()
+    raw = cell_text(value).upper()
     if raw not in COUNTRY_CODES:
         raise CellError("bad_country", value=raw)
     return raw
@@ -287,17 +197,6 @@ def parse_identifier(value):
 
 
 # --- what each kind of file carries -----------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ImportField:
-    """A field a file may fill: its parser, and the column names it is recognised by
-    (besides its own name), in the languages the group's files come in."""
-
-    name: str
-    label: object
-    parse: object
-    required: bool = False
-    aliases: tuple = ()
 
 
 COMPANY_FIELD = ImportField("company", _l("Company code"), text(32, upper=True),
@@ -377,21 +276,18 @@ def kind_fields(kind):
     return KIND_FIELDS[kind]
 
 
-def _header_key(header):
-    return re.sub(r"[\s_\-.:：/]+", " ", str(header)).strip().lower()
-
 
 def suggest_mapping(company, kind, headers):
     """{field: header}: the company's remembered mapping for this kind where the file
     has those columns, and otherwise columns whose name says which field they are."""
     remembered = ImportMapping.get_or_none((ImportMapping.company == company) & (ImportMapping.kind == kind))
     saved = json.loads(remembered.mapping) if remembered else {}
-    by_key = {_header_key(h): h for h in headers}
+    by_key = {header_key(h): h for h in headers}
     mapping, used = {}, set()
     for import_field in kind_fields(kind):
         header = saved.get(import_field.name)
         if header not in headers or header in used:
-            keys = (import_field.name, _header_key(import_field.name), *map(_header_key, import_field.aliases))
+            keys = (import_field.name, header_key(import_field.name), *map(header_key, import_field.aliases))
             header = next((by_key[k] for k in keys if k in by_key and by_key[k] not in used), None)
         if header is not None:
             mapping[import_field.name] = header
@@ -417,139 +313,6 @@ def check_mapping(kind, headers, mapping):
             raise ServiceError(_("Choose the column that holds this field."), field=import_field.name)
     return cleaned
 
-
-# --- reading files ----------------------------------------------------------------------------------
-
-@dataclass
-class Table:
-    """A file's header row and its data rows as (row number, cells)."""
-
-    headers: list
-    rows: list
-
-
-SNIFF_BYTES = 4096
-BINARY_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-
-
-def detect_format(head):
-    """"xlsx", "xls" or "csv" from a file's first bytes; None for anything else."""
-    if head.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    if head.startswith(b"\xd0\xcf\x11\xe0"):  # the old binary Excel format (and other OLE files)
-        return "xls"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "csv"
-    return None if b"\x00" in head else "csv"
-
-
-def decode_text(data):
-    """CSV bytes as text: UTF-8 with or without a BOM, UTF-16 with a BOM (Excel's
-    "Unicode text"), otherwise GB18030 — the superset of GBK that Chinese Excel writes."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise ServiceError(_("The file's text is neither UTF-8 nor GBK. Save it as CSV UTF-8 and upload it again."),
-                           field="file") from None
-
-
-def _delimiter(first_line):
-    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
-    return max(counts, key=counts.get) if any(counts.values()) else ","
-
-
-def _table_from_rows(row_iter, header_only=False):
-    """Header and data rows from an iterator of cell lists; blank rows are skipped
-    but keep their number, so reported rows match what the user sees."""
-    try:
-        headers = next(row_iter)
-    except StopIteration:
-        raise ServiceError(_("The file is empty."), field="file") from None
-    headers = [_cell_text(h) for h in headers]
-    named = [h for h in headers if h]
-    if not named:
-        raise ServiceError(_("The first row must name the columns."), field="file")
-    duplicates = sorted({h for h in named if named.count(h) > 1})
-    if duplicates:
-        raise ServiceError(_("Two columns are named “%(column)s”: give every column its own name.",
-                             column=duplicates[0]), field="file")
-    if header_only:
-        return Table(headers, [])
-    rows = []
-    for number, cells in enumerate(row_iter, 2):
-        if any(_cell_text(c) for c in cells):
-            if len(rows) >= MAX_IMPORT_ROWS:
-                raise ServiceError(_("The file has more than %(n)s rows: split it into smaller files.",
-                                     n=MAX_IMPORT_ROWS), field="file")
-            rows.append((number, list(cells)))
-    return Table(headers, rows)
-
-
-def _read_csv(data, header_only):
-    content = decode_text(data)
-    if BINARY_CONTROLS.search(content[:SNIFF_BYTES]):  # text in no encoding: some binary file
-        raise ServiceError(_("Upload a CSV file or an Excel workbook (.xlsx)."), field="file")
-    first_line = content.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=_delimiter(first_line))
-    try:
-        return _table_from_rows(iter(reader), header_only)
-    except csv.Error:
-        raise ServiceError(_("The file is not a readable CSV file."), field="file") from None
-
-
-def _read_xlsx(path, header_only):
-    from openpyxl import load_workbook
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            if "xl/workbook.xml" not in archive.namelist():
-                raise ServiceError(_("The file is a zip archive, not an Excel workbook."), field="file")
-            if sum(member.file_size for member in archive.infolist()) > MAX_XLSX_UNPACKED_BYTES:
-                raise ServiceError(_("The workbook is too large: split it into smaller files."), field="file")
-        # Opened as a file: openpyxl judges a path by its extension, and stored files have none.
-        with path.open("rb") as handle:
-            workbook = load_workbook(handle, read_only=True, data_only=True)
-            try:
-                sheet = workbook.worksheets[0]
-                return _table_from_rows(iter(sheet.iter_rows(values_only=True)), header_only)
-            finally:
-                workbook.close()
-    except ServiceError:
-        raise
-    except Exception:  # a damaged workbook fails in zipfile, XML or openpyxl in many ways: all mean the same
-        raise ServiceError(_("The workbook cannot be read. Open it in Excel, save it as .xlsx and try again."),
-                           field="file") from None
-
-
-def read_table(path, header_only=False):
-    """The file at `path` (CSV or XLSX, told from its bytes) as a Table (without
-    its rows when `header_only`)."""
-    path = Path(path)
-    with path.open("rb") as handle:
-        head = handle.read(SNIFF_BYTES)
-    file_format = detect_format(head)
-    if file_format == "xlsx":
-        return _read_xlsx(path, header_only)
-    if file_format == "csv":
-        return _read_csv(path.read_bytes(), header_only)
-    if file_format == "xls":
-        raise ServiceError(_("Old .xls workbooks are not read: save it as .xlsx or CSV."), field="file")
-    raise ServiceError(_("Upload a CSV file or an Excel workbook (.xlsx)."), field="file")
-
-
-def mapped_rows(table, mapping):
-    """(row number, {field: cell}) for each data row, through the mapping {field: header}."""
-    positions = {name: table.headers.index(header) for name, header in mapping.items()}
-    for number, cells in table.rows:
-        yield number, {name: (cells[i] if i < len(cells) else None) for name, i in positions.items()}
 
 
 # --- planning: every row checked, nothing written ---------------------------------------------------
@@ -605,7 +368,7 @@ def _parse_rows(plan, rows, key_fields):
         values, failed = {}, False
         for import_field in fields:
             raw = cells[import_field.name]
-            if _cell_text(raw) == "":
+            if cell_text(raw) == "":
                 if import_field.required:
                     plan.refuse(row, import_field.name, "required")
                     failed = True
@@ -616,7 +379,7 @@ def _parse_rows(plan, rows, key_fields):
                 plan.refuse(row, import_field.name, error.code, **error.params)
                 failed = True
         if "company" in values and values.pop("company") != plan.company.code:
-            plan.refuse(row, "company", "company_mismatch", value=_cell_text(cells["company"]).upper(),
+            plan.refuse(row, "company", "company_mismatch", value=cell_text(cells["company"]).upper(),
                         company=plan.company.name)
             failed = True
         key = tuple(values.get(name) for name in key_fields)

@@ -93,13 +93,18 @@ class Rotation(BaseModel):
     one item per day of the cycle, each a shift type id or null for a day off.
     Members start the cycle at their own offset, so A/B teams are one pattern with
     team B offset by half a cycle; "N on / M off" and weekly rotating shifts are
-    patterns too. Day 0 of the cycle is `anchor_date`."""
+    patterns too. Day 0 of the cycle is `anchor_date`.
+
+    `follows_calendar` is for office-hours teams: nobody is rostered on the company's
+    public holidays and days off, and on an adjusted working day (调休) members work
+    the pattern's first shift even where the pattern has a day off."""
 
     company = pw.ForeignKeyField(OrgUnit, on_delete="CASCADE")
     unit = pw.ForeignKeyField(OrgUnit, on_delete="CASCADE")
     name = pw.CharField(max_length=80)
     pattern = pw.TextField(default="[]")
     anchor_date = pw.DateField()
+    follows_calendar = pw.BooleanField(default=False)
     created_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = pw.DateTimeField(default=utcnow)
     archived_at = pw.DateTimeField(null=True)

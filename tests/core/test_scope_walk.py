@@ -15,7 +15,7 @@ import pytest
 from werkzeug.routing import IntegerConverter
 
 from factories import SYSTEM, make_assignment, make_contact_change, make_contract, make_document, make_employee, \
-    make_people_import, make_post, make_role, \
+    make_clock_import, make_leave_request, make_leave_type, make_people_import, make_post, make_role, \
     make_training, make_unit, unit_by_code
 from portal import create_app
 from portal.accounts.models import LoginAttempt, Role, User, UserSession
@@ -28,6 +28,7 @@ from portal.core.permissions import OBJECT_TYPES, PERMISSIONS, Scope, ScopeGrant
 from portal.org.models import ALLOWED_CHILDREN, OrgUnit
 from portal.people.models import Contract, Employee
 from portal.posts.models import Post
+from portal.time.models import CalendarDay, Rotation, ShiftType
 
 # A 1×1 PNG, for the photo upload.
 PNG_PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
@@ -92,6 +93,7 @@ def china(db):
     grant_role(SYSTEM, User.get(User.username == "agent.jd1"), role, unit_by_code("CN-JD"))
     start_job("audit.verify", actor=User.get(User.username == "hr.cn"), unit=excn)
     make_people_import(excn, "hr.cn", checked=True)
+    make_clock_import(excn, "hr.cn")
     _person_with_records("EXCN", legal_name="王芳", national_id="110101199003071234")
     make_contact_change("agent.jd1")
     return _objects_in(excn, outside=unit_by_code("EXDE"))
@@ -119,11 +121,20 @@ def germany(db):
     request = make_contact_change(user)  # hr.de decides it
     post = make_post(exde, code="DE-WALK")  # nobody holds it: it may be archived
     assignment = make_assignment(person, make_post(exde, code="DE-WALK-HELD"), "EXDE-CS-CS1", 50)
+    leave_type = make_leave_type(exde, needs_balance=False)
+    leave_request = make_leave_request(person, leave_type, dt.date(2025, 3, 3))
     return {
         "unit_id": team.id, "user_id": user.id, "role_id": role.id, "grant_id": grant.id, "job_id": job.id,
         "import_id": people_import.id, "employee_id": person.id, "contract_id": contract.id,
         "document_id": document.id, "training_id": training.id, "request_id": request.id,
-        "post_id": post.id, "assignment_id": assignment.id,
+        "post_id": post.id, "assignment_id": assignment.id, "leave_type_id": leave_type.id,
+        "leave_request_id": leave_request.id, "clock_import_id": make_clock_import(exde, "hr.de").id,
+        # the demo's German shift type and rotation (rosters)
+        "shift_type_id": ShiftType.get((ShiftType.company == exde.id) & (ShiftType.code == "T")).id,
+        "rotation_id": Rotation.select(Rotation.id).where(Rotation.company == exde.id).order_by(Rotation.id).scalar(),
+        # the demo's German company calendar day (attendance)
+        "calendar_day_id": CalendarDay.select(CalendarDay.id).where(CalendarDay.company == exde.id)
+        .order_by(CalendarDay.id).scalar(),
         "department": unit_by_code("EXDE-CS").id, "team": team.id, "role": role.id,
     }
 

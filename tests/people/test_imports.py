@@ -9,6 +9,7 @@ from openpyxl import Workbook
 
 from factories import SYSTEM, unit_by_code
 from portal.audit.models import AuditEvent
+from portal.core import tabular
 from portal.core.errors import NotInScope, ServiceError
 from portal.people import imports
 from portal.people.models import Assignment, Employee, ImportMapping, PeopleImport
@@ -408,7 +409,7 @@ def test_an_employee_out_of_scope_is_unknown_to_the_importer(hr_de, cn_people_an
 
 
 def test_a_workbook_that_would_unpack_too_large_is_refused(hr_cn, excn, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_XLSX_UNPACKED_BYTES", 1000)
+    monkeypatch.setattr(tabular, "MAX_XLSX_UNPACKED_BYTES", 1000)  # the shared reader (portal.core.tabular)
     data = xlsx_bytes([["Employee number", "Legal name", "Hire date"]] + [[f"CN{n}", "x" * 50, "2024-01-01"]
                                                                            for n in range(100)])
     with pytest.raises(ServiceError, match="too large"):
