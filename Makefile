@@ -90,7 +90,7 @@ test-postgres:
 	fi
 
 bench: install
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
+	@for script in $(filter-out bench/_%,$(wildcard bench/*.py)); do echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info messages.pot

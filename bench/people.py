@@ -284,26 +284,41 @@ def measure_import(app, args, rng):
     return result
 
 
-def main():
-    args = parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="fairshare-bench-people-"))
+def bench_workdir(name):
+    """A throw-away folder for one benchmark, holding the app's instance and job queue; the app importable."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"fairshare-bench-{name}-"))
     os.environ.update({"FAIRSHARE_INSTANCE": str(workdir / "instance"), "JOBS_SQLITE_PATH": str(workdir / "jobs.db"),
                        "SECRET_KEY": SECRET_KEY})
     os.environ.pop("REDIS_URL", None)
     sys.path.insert(0, str(ROOT))
+    return workdir
+
+
+def seeded_app(workdir, echo):
+    """The app on a new SQLite database in `workdir`, migrated and demo-seeded; jobs run
+    at once, no fragment cache."""
     from portal import create_app
     from portal.cli import upgrade_database
-    from portal.core.db import database
     from portal.demo import seed
 
-    rng = random.Random(20261123)
     app = create_app({"DATABASE_URL": f"sqlite:///{workdir}/bench.db", "SECRET_KEY": SECRET_KEY,
                       "UPLOAD_DIR": str(workdir / "uploads"), "JOBS_IMMEDIATE": True, "FRAGMENT_CACHE_SIZE": 0})
+    with app.app_context():
+        upgrade_database()
+        seed(echo=echo)
+    return app
+
+
+def main():
+    args = parse_args()
+    workdir = bench_workdir("people")
+    from portal.core.db import database
+
+    rng = random.Random(20261123)
     try:
+        began = time.perf_counter()
+        app = seeded_app(workdir, log)
         with app.app_context():
-            began = time.perf_counter()
-            upgrade_database()
-            seed(echo=log)
             teams = add_employees(args.employees, rng)
             log(f"{args.employees} employees added in {time.perf_counter() - began:.1f} s")
             database.close()

@@ -1,6 +1,6 @@
 """Time benchmark: clocking in with 10 million clock events on record
-(bench/time_clock.py), computing attendance days for 1,000 people × one month and
-serving the monthly sheet of a 300-person unit (bench/time_attendance.py).
+(bench/_time_clock.py), computing attendance days for 1,000 people × one month and
+serving the monthly sheet of a 300-person unit (bench/_time_attendance.py).
 
 Prints ONE JSON object on stdout; progress goes to stderr.
 
@@ -12,8 +12,8 @@ Targets: clock-in p95 < 20 ms at 10M events; attendance for 1,000 people × a mo
 import argparse
 import json
 
-import time_attendance
-import time_clock
+import _time_attendance as time_attendance
+import _time_clock as time_clock
 
 
 def main():

@@ -199,23 +199,15 @@ def jobs_worker(workers):
     Consumer(huey, workers=workers, worker_type="thread").run()
 
 
-@people_cli.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--company", "company_code", required=True, help="Code of the company to import into, such as EXCN.")
-@click.option("--kind", type=click.Choice(IMPORT_KINDS), default="employees",
-              show_default=True, help="What the file holds.")
-@click.option("--mapping", "mapping_json", default=None,
-              help='JSON {"field": "column header"}; by default the company\'s remembered mapping, else the columns '
-                   'whose names say which field they are.')
-def people_import(path, company_code, kind, mapping_json):
-    """Import a CSV or XLSX file: every row or, if any row has an error, none.
-    Lists every bad row (row, column, reason) and exits 1 then."""
+def _import_file(company_code, mapping_json, check, apply, rows_to_write):
+    """The import commands: the company by its code, the --mapping option, then
+    `check(actor, company, mapping)` → (plan, sha256); every bad row listed (exit 1),
+    else `apply(actor, plan, sha256, on_progress=…)` with a progress bar. Returns (company, counts)."""
     import json
 
     from portal.core.errors import ServiceError
     from portal.core.permissions import Actor
     from portal.org.models import OrgUnit
-    from portal.people.imports import apply_plan, check_file
 
     company = OrgUnit.get_or_none((OrgUnit.code == company_code.upper()) & (OrgUnit.kind == "company"))
     if company is None:
@@ -228,7 +220,7 @@ def people_import(path, company_code, kind, mapping_json):
         raise click.ClickException('--mapping must be a JSON object such as {"number": "工号"}.')
     system = Actor.system()
     try:
-        plan, sha256 = check_file(system, company, kind, path, mapping)
+        plan, sha256 = check(system, company, mapping)
     except ServiceError as error:
         raise click.ClickException(str(error.message)) from None
     if plan.errors:
@@ -236,8 +228,26 @@ def people_import(path, company_code, kind, mapping_json):
             click.echo(f"row {error.row}, column {error.column}: {error.message}", err=True)
         click.echo(f"{len(plan.errors)} error(s) in {plan.row_count} rows: nothing imported.", err=True)
         raise SystemExit(1)
-    with click.progressbar(length=len(plan.creates) + len(plan.changes), label="Importing") as bar:
-        counts = apply_plan(system, plan, sha256, on_progress=bar.update)
+    with click.progressbar(length=rows_to_write(plan), label="Importing") as bar:
+        return company, apply(system, plan, sha256, on_progress=bar.update)
+
+
+@people_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--company", "company_code", required=True, help="Code of the company to import into, such as EXCN.")
+@click.option("--kind", type=click.Choice(IMPORT_KINDS), default="employees",
+              show_default=True, help="What the file holds.")
+@click.option("--mapping", "mapping_json", default=None,
+              help='JSON {"field": "column header"}; by default the company\'s remembered mapping, else the columns '
+                   'whose names say which field they are.')
+def people_import(path, company_code, kind, mapping_json):
+    """Import a CSV or XLSX file: every row or, if any row has an error, none.
+    Lists every bad row (row, column, reason) and exits 1 then."""
+    from portal.people.imports import apply_plan, check_file
+
+    company, counts = _import_file(
+        company_code, mapping_json, lambda actor, company, mapping: check_file(actor, company, kind, path, mapping),
+        apply_plan, lambda plan: len(plan.creates) + len(plan.changes))
     click.echo(f"Imported {counts['rows']} rows into {company.code}: {counts['create']} new, "
                f"{counts['update']} changed, {counts['unchanged']} unchanged.")
 
@@ -283,32 +293,11 @@ def people_remind_contracts():
 def time_import_clock(path, company_code, mapping_json):
     """Import an attendance-device export (CSV or XLSX): every new punch or, if any row
     has an error, none. Lists every bad row (row, column, reason) and exits 1 then."""
-    import json
-
-    from portal.core.errors import ServiceError
-    from portal.core.permissions import Actor
-    from portal.org.models import OrgUnit
     from portal.time.clock_import import apply_clock_plan, check_clock_file
 
-    company = OrgUnit.get_or_none((OrgUnit.code == company_code.upper()) & (OrgUnit.kind == "company"))
-    if company is None:
-        raise click.ClickException(f"No company has the code {company_code}.")
-    try:
-        mapping = json.loads(mapping_json) if mapping_json else None
-    except ValueError:
-        raise click.ClickException("--mapping is not valid JSON.") from None
-    system = Actor.system()
-    try:
-        plan, sha256 = check_clock_file(system, company, path, mapping)
-    except ServiceError as error:
-        raise click.ClickException(str(error.message)) from None
-    if plan.errors:
-        for error in plan.errors:
-            click.echo(f"row {error.row}, column {error.column}: {error.message}", err=True)
-        click.echo(f"{len(plan.errors)} error(s) in {plan.row_count} rows: nothing imported.", err=True)
-        raise SystemExit(1)
-    with click.progressbar(length=len(plan.creates), label="Importing") as bar:
-        counts = apply_clock_plan(system, plan, sha256, on_progress=bar.update)
+    company, counts = _import_file(
+        company_code, mapping_json, lambda actor, company, mapping: check_clock_file(actor, company, path, mapping),
+        apply_clock_plan, lambda plan: len(plan.creates))
     click.echo(f"Imported {counts['rows']} rows into {company.code}: {counts['create']} new punches, "
                f"{counts['existing']} already recorded.")
 

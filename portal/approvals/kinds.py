@@ -11,9 +11,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable
 
-from portal.core.errors import NotInScope
+from flask_babel import gettext as _
+
+from portal.core.errors import NotInScope, ServiceError
 
 KINDS = {}
+MAX_REASON_LENGTH = 2000
 
 
 @dataclass(frozen=True)
@@ -84,3 +87,14 @@ def kind_or_404(key):
 def kind_label(key):
     kind = KINDS.get(key)
     return kind.label if kind is not None else key
+
+
+def request_reason(values, required=True, max_length=MAX_REASON_LENGTH):
+    """The reason a form gives for a request, stripped; refused on the reason field when
+    it is missing (unless optional) or longer than `max_length`."""
+    reason = (values.get("reason") or "").strip()
+    if required and not reason:
+        raise ServiceError(_("Say why."), field="reason")
+    if len(reason) > max_length:
+        raise ServiceError(_("Use at most %(max)d characters.", max=max_length), field="reason")
+    return reason

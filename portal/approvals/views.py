@@ -15,7 +15,7 @@ from portal.approvals.kinds import kind_label, kind_or_404
 from portal.approvals.permissions import APPROVALS_CONFIGURE
 from portal.core.errors import ServiceError
 from portal.core.forms import ConfirmForm, apply_service_error, parse_page
-from portal.core.htmx import redirect_for_htmx, render, wants_fragment
+from portal.core.htmx import redirect_after_change, render, wants_fragment
 from portal.core.permissions import current_actor, current_scope, load_or_404, login_only, require
 from portal.org.models import OrgUnit
 from portal.org.services import unit_choices
@@ -177,8 +177,7 @@ def new_request(kind):
             apply_service_error(form, error)
         else:
             flash(_("Your request is sent for approval."), "success")
-            target = url_for("approvals.request_page", request_id=approval.id)
-            return redirect_for_htmx(target) or redirect(target)
+            return redirect_after_change(url_for("approvals.request_page", request_id=approval.id))
     if form.is_submitted():
         status = INVALID
     subject_args = {arg: request.args[arg] for arg in request_kind.subject_args if arg in request.args}
@@ -240,7 +239,7 @@ def delegations():
                     name=delegation.delegate.display_name, start=format_date(delegation.start_date),
                     end=format_date(delegation.end_date)),
                   "success")
-            return redirect_for_htmx(url_for("approvals.delegations")) or redirect(url_for("approvals.delegations"))
+            return redirect_after_change(url_for("approvals.delegations"))
     return _render_delegations(form, INVALID if form.is_submitted() else 200)
 
 
@@ -252,7 +251,7 @@ def revoke_delegation(delegation_id):
         return _render_delegations(DelegationForm(formdata=None), INVALID)
     services.revoke_delegation(current_actor(), delegation_id)
     flash(_("The delegation is ended."), "success")
-    return redirect_for_htmx(url_for("approvals.delegations")) or redirect(url_for("approvals.delegations"))
+    return redirect_after_change(url_for("approvals.delegations"))
 
 
 # --- chains -----------------------------------------------------------------------------------------------
@@ -296,8 +295,7 @@ def chain(unit_id, kind):
             apply_service_error(form, error)
         else:
             flash(_("The approval chain is saved."), "success")
-            target = url_for("approvals.chains", unit=unit.id)
-            return redirect_for_htmx(target) or redirect(target)
+            return redirect_after_change(url_for("approvals.chains", unit=unit.id))
     status = INVALID if form.is_submitted() else 200
     return _render_chain_form(kind, unit, form, existing, status)
 
@@ -310,6 +308,5 @@ def reset_chain(unit_id, kind):
     if ConfirmForm().validate_on_submit():
         services.reset_chain(current_actor(), kind, unit)
         flash(_("The chain is reset: the one above this unit, or the default, applies."), "success")
-    target = url_for("approvals.chains", unit=unit.id)
-    return redirect_for_htmx(target) or redirect(target)
+    return redirect_after_change(url_for("approvals.chains", unit=unit.id))
 

@@ -1,5 +1,5 @@
 """One URL, full page or fragment: the htmx convention used by every view."""
-from flask import make_response, render_template
+from flask import make_response, redirect, render_template
 from flask_htmx.responses import HTMXResponseClientRedirect
 
 from portal.extensions import htmx
@@ -19,6 +19,11 @@ def render(full_template, fragment_template, status=200, **context):
 def redirect_for_htmx(location):
     """For an htmx request, a client-side redirect (HX-Redirect); otherwise None."""
     return HTMXResponseClientRedirect(location) if htmx else None
+
+
+def redirect_after_change(location):
+    """After a change: htmx follows an HX-Redirect, a plain form a redirect (post/redirect/get)."""
+    return redirect_for_htmx(location) or redirect(location)
 
 
 def add_vary_header(response):

@@ -8,18 +8,18 @@ Export: the employee list, as filtered, to CSV or XLSX.
 """
 import json
 
-from flask import abort, redirect, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask import abort, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectChoice
 
+from portal.core import import_pages
 from portal.core.errors import ServiceError
 from portal.core.exports import csv_response, xlsx_response
-from portal.core.forms import SelectField, apply_service_error, parse_page
-from portal.core.htmx import redirect_for_htmx, render, wants_fragment
+from portal.core.forms import SelectField, apply_service_error
+from portal.core.htmx import redirect_after_change, render
 from portal.core.permissions import current_actor, current_scope, load_or_404, require
-from portal.jobs.models import Job
 from portal.org.models import OrgUnit
 from portal.people import exports, imports
 from portal.people.models import PeopleImport
@@ -27,8 +27,7 @@ from portal.people.permissions import PEOPLE_EXPORT, PEOPLE_IMPORT
 from portal.people.services import parse_employee_filters
 from portal.people.views import blueprint
 
-INVALID = 422
-ERRORS_PER_PAGE = 100
+INVALID = import_pages.INVALID
 
 
 class UploadForm(FlaskForm):
@@ -49,15 +48,7 @@ def mapping_form(people_import, headers, formdata=None):
     prefilled with the mapping used last (this import's, else the suggested one)."""
     mapping = json.loads(people_import.mapping) or imports.suggest_mapping(
         people_import.company, people_import.kind, headers)
-
-    class MappingForm(FlaskForm):
-        pass
-
-    choices = [SelectChoice("", _("— not in the file —"))] + [SelectChoice(header, header) for header in headers]
-    for import_field in imports.kind_fields(people_import.kind):
-        setattr(MappingForm, import_field.name, SelectField(import_field.label, choices=choices,
-                                                           default=mapping.get(import_field.name, "")))
-    return MappingForm(formdata=formdata, prefix="map")
+    return import_pages.mapping_form(headers, imports.kind_fields(people_import.kind), mapping, formdata)
 
 
 def _mapping_values(form, kind):
@@ -73,25 +64,12 @@ def _step_context(people_import, form=None):
     if form is not None or state in ("uploaded", "failed"):
         context["form"] = form or mapping_form(people_import, imports.import_headers(people_import))
         context["fields"] = imports.kind_fields(people_import.kind)
-        context["required"] = {f.name for f in context["fields"] if f.required}
-    if state == "validated" and form is None:
-        errors = imports.import_errors(people_import)
-        page = parse_page(request.args)
-        context.update(errors=errors[(page - 1) * ERRORS_PER_PAGE:page * ERRORS_PER_PAGE], page=page,
-                       has_next=len(errors) > page * ERRORS_PER_PAGE)
-    if people_import.job_id and state in ("importing", "imported", "failed"):
-        context["job"] = Job.get_or_none(Job.id == people_import.job_id)
-    return context
+    return {**context, **import_pages.review_context(people_import, form)}
 
 
 def _render_step(people_import, form=None, status=200, notice=None):
     return render("people/import.html", "people/_import_step.html", status=status, notice=notice,
                   **_step_context(people_import, form))
-
-
-def _go(location):
-    """After a change: htmx follows an HX-Redirect, a plain form a redirect (post/redirect/get)."""
-    return redirect_for_htmx(location) or redirect(location)
 
 
 @blueprint.route("/imports", methods=["GET", "POST"])
@@ -102,16 +80,14 @@ def imports_page():
     # A company outside the user's import scope answers 404, like any object out of scope.
     company = load_or_404(OrgUnit, form.company.data, PEOPLE_IMPORT) if posted and form.company.data else None
     if posted and form.validate_on_submit():
-        upload = request.files.get("file")
         try:
-            if upload is None or not upload.filename:
-                raise ServiceError(_("Choose a file."), field="file")
+            upload = import_pages.uploaded_file()
             people_import = imports.upload_import(current_actor(), company, form.kind.data, upload.filename,
                                                   upload.stream)
         except ServiceError as error:
             apply_service_error(form, error)
         else:
-            return _go(url_for("people.import_page", import_id=people_import.id))
+            return redirect_after_change(url_for("people.import_page", import_id=people_import.id))
     return render("people/import_list.html", "people/_import_upload.html", status=INVALID if posted else 200,
                   form=form, recent=imports.recent_imports(current_actor()), kind_labels=imports.KIND_LABELS,
                   state_labels=imports.STATE_LABELS, company_names=dict(form.company.choices))
@@ -134,45 +110,23 @@ def import_mapping(import_id):
     form = mapping_form(people_import, headers, request.form if request.method == "POST" else None)
     if request.method == "GET" or not form.validate_on_submit():
         return _render_step(people_import, form, 200 if request.method == "GET" else INVALID)
-    actor = current_actor()
-    try:
-        people_import = imports.save_mapping(actor, people_import, _mapping_values(form, people_import.kind))
-        imports.validate_import(actor, people_import)
-    except ServiceError as error:
-        apply_service_error(form, error)
-        return _render_step(people_import, form, INVALID)
-    people_import = PeopleImport.get_by_id(people_import.id)
-    if wants_fragment():
-        response = _render_step(people_import)
-        response.headers["HX-Push-Url"] = url_for("people.import_page", import_id=people_import.id)
-        return response
-    return redirect(url_for("people.import_page", import_id=people_import.id))
+    return import_pages.check_step(people_import, form, _mapping_values(form, people_import.kind),
+                                   imports.save_mapping, imports.validate_import, _render_step,
+                                   url_for("people.import_page", import_id=people_import.id), push_url=True)
 
 
 @blueprint.route("/imports/<import_id>/run", methods=["POST"])
 @require(PEOPLE_IMPORT)
 def run_import(import_id):
     people_import = load_or_404(PeopleImport, import_id[:32])
-    form = FlaskForm()
-    if not form.validate_on_submit():
-        return _render_step(people_import, status=INVALID)
-    try:
-        imports.start_import(current_actor(), people_import)
-    except ServiceError as error:
-        return _render_step(PeopleImport.get_by_id(people_import.id), status=INVALID, notice=str(error.message))
-    people_import = PeopleImport.get_by_id(people_import.id)
-    if wants_fragment():
-        return _render_step(people_import)
-    return redirect(url_for("people.import_page", import_id=people_import.id))
+    return import_pages.run_step(people_import, imports.start_import, _render_step,
+                                 url_for("people.import_page", import_id=people_import.id))
 
 
 @blueprint.route("/imports/<import_id>/errors.csv")
 @require(PEOPLE_IMPORT)
 def import_errors_csv(import_id):
-    people_import = load_or_404(PeopleImport, import_id[:32])
-    errors = imports.import_errors(people_import)
-    return csv_response(f"import-errors-{people_import.id[:8]}.csv", [_("Row"), _("Column"), _("Reason")],
-                        ([error.row, error.column, error.message] for error in errors))
+    return import_pages.errors_csv(load_or_404(PeopleImport, import_id[:32]), "import-errors")
 
 
 @blueprint.route("/export.<file_format>")

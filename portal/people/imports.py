@@ -17,13 +17,10 @@ once per person (before/after, sensitive values masked); created rows are audite
 import datetime as dt
 import hashlib
 import json
-import re
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import peewee as pw
-from flask import current_app
 from flask_babel import format_date, gettext as _, lazy_gettext as _l
 
 from portal.core.audit import declare_actions, record_event
@@ -34,7 +31,12 @@ from portal.core.tabular import (  # noqa: F401 (read_table, Table… are this m
     MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, ImportField, RowError, Table, CellError, cell_text, declare_row_errors,
     decode_text, detect_format, header_key, integer, mapped_rows, parse_date, read_table, text,
 )
-from portal.core.jobs import background_job, start_job
+from portal.core.import_runs import (
+    check_and_write, check_stored, file_headers, mark_imported, outcome_errors, outcome_summary, queue_import,
+    require_state, run_import_job, store_upload, upload_dir,
+)
+from portal.core.import_runs import recent_imports as recent_import_rows
+from portal.core.jobs import background_job
 from portal.org.models import OrgUnit
 from portal.org.services import unit_choices
 from portal.people.assignments import (
@@ -685,8 +687,7 @@ def apply_plan(actor, plan, sha256, source=None, on_progress=None):
                          after={"kind": plan.kind, "sha256": sha256, "created": counts["create"],
                                 "updated": counts["update"], "unchanged": counts["unchanged"]})
         if source is not None:
-            PeopleImport.update(state="imported", row_count=counts["rows"], error_count=0,
-                                summary=json.dumps(counts)).where(PeopleImport.id == source.id).execute()
+            mark_imported(source, counts)
     return counts
 
 
@@ -697,20 +698,8 @@ def importable_companies(scope):
     return [(unit_id, label.strip()) for unit_id, label in unit_choices(scope, PEOPLE_IMPORT, kinds=("company",))]
 
 
-def _import_dir():
-    directory = Path(current_app.config["UPLOAD_DIR"]) / "imports"
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
-
-
 def stored_path(people_import):
-    return _import_dir() / people_import.stored_name
-
-
-def _clean_filename(name):
-    """The uploaded file's name, for showing only (files are stored under generated names)."""
-    name = re.sub(r"[\x00-\x1f\x7f]", "", str(name or "")).replace("\\", "/").rsplit("/", 1)[-1].strip()
-    return name[:200] or "upload"
+    return upload_dir("imports") / people_import.stored_name
 
 
 def upload_import(actor, company, kind, filename, stream):
@@ -718,38 +707,19 @@ def upload_import(actor, company, kind, filename, stream):
     actor.require(PEOPLE_IMPORT, company)
     if kind not in IMPORT_KINDS:
         raise ServiceError(_("Choose what the file holds."), field="kind")
-    data = stream.read(MAX_IMPORT_BYTES + 1)
-    if len(data) > MAX_IMPORT_BYTES:
-        raise ServiceError(_("The file is larger than %(mb)s MB.", mb=MAX_IMPORT_BYTES // (1024 * 1024)),
-                           field="file")
-    stored_name = uuid.uuid4().hex
-    path = _import_dir() / stored_name
-    path.write_bytes(data)
-    try:
-        table = read_table(path)
-    except ServiceError:
-        path.unlink()
-        raise
+    stored = store_upload(upload_dir("imports"), filename, stream)
     with database.atomic():
-        return PeopleImport.create(
-            id=uuid.uuid4().hex, company=company, kind=kind, original_name=_clean_filename(filename),
-            stored_name=stored_name, sha256=hashlib.sha256(data).hexdigest(), row_count=len(table.rows),
-            created_by=actor.user)
-
-
-def _require_state(people_import, *states):
-    if people_import.state not in states:
-        raise ServiceError(_("This import has moved on meanwhile. Reload the page."))
+        return PeopleImport.create(company=company, kind=kind, created_by=actor.user, **stored)
 
 
 def import_headers(people_import):
-    return [h for h in read_table(stored_path(people_import), header_only=True).headers if h]
+    return file_headers(stored_path(people_import))
 
 
 def save_mapping(actor, people_import, mapping):
     """Record the column mapping for this import and remember it for the company and kind."""
     actor.require(PEOPLE_IMPORT, people_import.company)
-    _require_state(people_import, "uploaded", "validated", "failed")
+    require_state(people_import, "uploaded", "validated", "failed")
     mapping = check_mapping(people_import.kind, import_headers(people_import), mapping)
     encoded = json.dumps(mapping, ensure_ascii=False, sort_keys=True)
     with database.atomic():
@@ -769,103 +739,45 @@ def save_mapping(actor, people_import, mapping):
     return PeopleImport.get_by_id(people_import.id)
 
 
+def _planner(actor, people_import):
+    """plan(table, on_row): the check of a file against this import's company, kind and mapping."""
+    return lambda table, on_row: plan_import(actor, people_import.company, people_import.kind, table,
+                                             json.loads(people_import.mapping), on_row=on_row)
+
+
 def validate_import(actor, people_import):
     """Plan the import against the data as it is now and keep the outcome for the preview."""
     actor.require(PEOPLE_IMPORT, people_import.company)
-    _require_state(people_import, "uploaded", "validated", "failed")
-    plan = plan_import(actor, people_import.company, people_import.kind, read_table(stored_path(people_import)),
-                       json.loads(people_import.mapping))
-    _record_outcome(people_import, plan, "validated")
-    return plan
+    require_state(people_import, "uploaded", "validated", "failed")
+    return check_stored(people_import, stored_path(people_import), _planner(actor, people_import))
 
 
-def _record_outcome(people_import, plan, state):
-    with database.atomic():
-        PeopleImport.update(state=state, row_count=plan.row_count, error_count=len(plan.errors),
-                            summary=json.dumps({**plan.counts(), "problems": [e.as_json() for e in plan.errors]},
-                                               ensure_ascii=False, default=str)
-                            ).where(PeopleImport.id == people_import.id).execute()
-
-
-def import_summary(people_import):
-    """The counts kept from the last check or import: rows, create, update, unchanged, errors."""
-    summary = json.loads(people_import.summary or "{}")
-    summary.pop("problems", None)
-    return summary
-
-
-def import_errors(people_import):
-    """The bad rows found by the last check, as RowErrors."""
-    return [RowError(row, column, code, params)
-            for row, column, code, params in json.loads(people_import.summary or "{}").get("problems", [])]
+import_summary = outcome_summary  # rows, create, update, unchanged, errors
+import_errors = outcome_errors
 
 
 def start_import(actor, people_import):
     """Queue the import of a checked file without errors. Returns the Job."""
     actor.require(PEOPLE_IMPORT, people_import.company)
-    if people_import.state != "validated" or people_import.error_count:
-        raise ServiceError(_("Only a checked file without errors can be imported."))
-    with database.atomic():
-        claimed = (PeopleImport.update(state="importing")
-                   .where((PeopleImport.id == people_import.id) & (PeopleImport.state == "validated")).execute())
-    if not claimed:  # someone pressed the button a moment earlier
-        raise ServiceError(_("This import has moved on meanwhile. Reload the page."))
-    job = start_job("people.import", [people_import.id, actor.user.id], actor=actor.user,
-                    unit=people_import.company_id, total=people_import.row_count)
-    with database.atomic():
-        PeopleImport.update(job_id=job.id).where(PeopleImport.id == people_import.id).execute()
-    return job
+    return queue_import(actor, people_import, "people.import")
 
 
 def execute_import(actor, people_import, on_progress=None):
-    """Check the file again and write it, whole or not at all. Returns the counts.
-
-    `on_progress(done, total, message)` follows the check row by row; the writing
-    happens in one transaction, whose progress no other connection could see."""
+    """Check the file again and write it, whole or not at all (see check_and_write). Returns the counts."""
     actor.require(PEOPLE_IMPORT, people_import.company)
-    report = on_progress or (lambda done, total, message: None)
-    try:
-        table = read_table(stored_path(people_import))
-        total = len(table.rows)
-        checking = _("Checking the rows")
-        report(0, total, checking)
-        plan = plan_import(actor, people_import.company, people_import.kind, table, json.loads(people_import.mapping),
-                           on_row=lambda done: report(done, total, checking))
-        if plan.errors:
-            _record_outcome(people_import, plan, "validated")
-            raise ServiceError(_("The data changed since the check: %(n)s rows have errors now. Nothing was "
-                                 "imported.", n=len(plan.errors)))
-        report(total, total, _("Writing everything in one go"))
-        counts = apply_plan(actor, plan, people_import.sha256, source=people_import)
-        report(total, total, _("Imported"))
-        return counts
-    except Exception:
-        with database.atomic():
-            (PeopleImport.update(state="failed").where(
-                (PeopleImport.id == people_import.id) & (PeopleImport.state == "importing")).execute())
-        raise
+    return check_and_write(people_import, stored_path(people_import), _planner(actor, people_import),
+                           lambda plan: apply_plan(actor, plan, people_import.sha256, source=people_import),
+                           on_progress)
 
 
 @background_job("people.import", _l("Import people"))
 def import_job(progress, import_id, user_id):
-    from portal.accounts.models import User
-    from portal.core.permissions import Actor
-
-    shown = set()
-
-    def report(done, total, message):
-        # A new phase is always shown; rows within a phase as often as JobProgress allows.
-        progress.update(done, total, message, force=message not in shown)
-        shown.add(message)
-
-    counts = execute_import(Actor.for_user(User.get_by_id(user_id)), PeopleImport.get_by_id(import_id), report)
-    return {"import_id": import_id, **counts}
+    return run_import_job(execute_import, PeopleImport.get_by_id(import_id), user_id, progress)
 
 
 def recent_imports(actor, limit=20):
     """The latest imports into the companies where the actor may import."""
-    return list(PeopleImport.select().where(actor.scope.condition(PeopleImport.company, PEOPLE_IMPORT))
-                .order_by(PeopleImport.created_at.desc()).limit(limit))
+    return recent_import_rows(PeopleImport, actor, PEOPLE_IMPORT, limit)
 
 
 # --- the command line ------------------------------------------------------------------------------

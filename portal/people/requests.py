@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, IntegerField, StringField, TextAreaField
 from wtforms.validators import Email, NumberRange, Optional
 
-from portal.approvals.kinds import Draft, RequestKind, register_kind
+from portal.approvals.kinds import MAX_REASON_LENGTH, Draft, RequestKind, register_kind, request_reason
 from portal.approvals.models import ApprovalRequest
 from portal.approvals.services import declare_notifications, holders_of
 from portal.core.errors import NotInScope, ServiceError
@@ -28,7 +28,6 @@ from portal.people.models import Assignment, Employee
 from portal.people.permissions import PEOPLE_TRANSFER, employee_condition
 from portal.posts.models import Post
 
-MAX_REASON_LENGTH = 2000
 TARGET_UNIT_KINDS = ("company", "store", "department", "team")
 
 # The leads of the unit a person is to join hear of the request as it is made.
@@ -75,15 +74,6 @@ _move_kind = functools.partial(RequestKind, default_chain=("team_lead", "company
 
 def _title(employee):
     return f"{employee.display_name} ({employee.number})"
-
-
-def _reason(values):
-    reason = (values.get("reason") or "").strip()
-    if not reason:
-        raise ServiceError(_("Say why."), field="reason")
-    if len(reason) > MAX_REASON_LENGTH:
-        raise ServiceError(_("Use at most %(max)d characters.", max=MAX_REASON_LENGTH), field="reason")
-    return reason
 
 
 def _share(values):
@@ -227,7 +217,7 @@ def _draft_transfer(actor, employee, values, today=None):
     }
     # The approvers are those of the unit the person leaves.
     return Draft(unit=assignment.unit, subject=employee, title=_title(employee), payload=payload,
-                 reason=_reason(values), effective_date=effective_date, watchers=_leads_of(to_unit))
+                 reason=request_reason(values), effective_date=effective_date, watchers=_leads_of(to_unit))
 
 
 def _apply_transfer(actor, request, payload):
@@ -301,7 +291,7 @@ def _draft_secondary_post(actor, employee, values, today=None):
     }
     # The approvers are those of the person's own unit (their primary post's).
     return Draft(unit=employee.unit, subject=employee, title=_title(employee), payload=payload,
-                 reason=_reason(values), effective_date=start_date, watchers=_leads_of(unit))
+                 reason=request_reason(values), effective_date=start_date, watchers=_leads_of(unit))
 
 
 def _apply_secondary_post(actor, request, payload):

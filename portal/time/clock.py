@@ -17,7 +17,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, TextAreaField, TimeField
 from wtforms.validators import Optional
 
-from portal.approvals.kinds import Draft, RequestKind, register_kind
+from portal.approvals.kinds import MAX_REASON_LENGTH, Draft, RequestKind, register_kind, request_reason
 from portal.approvals.models import ApprovalRequest
 from portal.core.audit import declare_actions, record_event
 from portal.core.db import PreparedSelect, database, utcnow
@@ -34,7 +34,6 @@ DOUBLE_TAP_SECONDS = 60  # the same button again within this: a double submit, n
 OPEN_IN_HOURS = 16  # an "in" older than this (without a shift to tie it to) was never closed
 MAX_SHIFT_HOURS = 26  # longest shift looked back for (a 24-hour shift across a DST change)
 EVENTS_PER_PAGE = 100
-MAX_REASON_LENGTH = 2000
 CORRECTION_DAYS_BACK = 62  # how far back a punch may be added or voided
 
 EVENT_LABELS = {"in": _l("In"), "out": _l("Out")}
@@ -309,15 +308,6 @@ def _pending_corrections(employee):
     return [json.loads(payload) for (payload,) in rows]
 
 
-def _reason(values):
-    reason = (values.get("reason") or "").strip()
-    if not reason:
-        raise ServiceError(_("Say why."), field="reason")
-    if len(reason) > MAX_REASON_LENGTH:
-        raise ServiceError(_("Use at most %(max)d characters.", max=MAX_REASON_LENGTH), field="reason")
-    return reason
-
-
 def draft_correction(actor, employee, values, now=None):
     """A Draft asking to add a missing punch (local day + time, in/out) or to void one."""
     now = now or utcnow()
@@ -357,7 +347,7 @@ def draft_correction(actor, employee, values, now=None):
     else:
         raise ServiceError(_("Choose what is wrong."), field="action")
     return Draft(unit=employee.unit, subject=employee, title=f"{employee.display_name} ({employee.number})",
-                 payload=payload, reason=_reason(values), effective_date=dt.date.fromisoformat(payload["at"][:10]))
+                 payload=payload, reason=request_reason(values), effective_date=dt.date.fromisoformat(payload["at"][:10]))
 
 
 def apply_correction(actor, request, payload):

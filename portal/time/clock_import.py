@@ -13,19 +13,21 @@ direction), so importing the same file again writes nothing.
 import datetime as dt
 import hashlib
 import json
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import current_app
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from portal.core.audit import record_event
 from portal.core.db import database, utcnow
 from portal.core.errors import ServiceError
-from portal.core.jobs import background_job, start_job
+from portal.core.import_runs import (
+    check_and_write, check_stored, file_headers, mark_imported, outcome_errors, outcome_summary, queue_import,
+    recent_imports, require_state, run_import_job, store_upload, upload_dir,
+)
+from portal.core.jobs import background_job
 from portal.core.tabular import (
-    MAX_IMPORT_BYTES, CellError, ImportField, RowError, cell_text, declare_row_errors, header_key, mapped_rows,
+    CellError, ImportField, RowError, cell_text, declare_row_errors, header_key, mapped_rows,
     read_table,
 )
 from portal.org.services import unit_choices
@@ -274,8 +276,7 @@ def apply_clock_plan(actor, plan, sha256, source=None, on_progress=None):
                          label=getattr(source, "original_name", None), unit=plan.company, actor=actor.user,
                          after={"sha256": sha256, "created": counts["create"], "existing": counts["existing"]})
         if source is not None:
-            ClockImport.update(state="imported", row_count=counts["rows"], error_count=0,
-                               summary=json.dumps(counts)).where(ClockImport.id == source.id).execute()
+            mark_imported(source, counts)
     return counts
 
 
@@ -285,49 +286,20 @@ def importable_companies(scope):
     return [(unit_id, label.strip()) for unit_id, label in unit_choices(scope, TIME_IMPORT, kinds=("company",))]
 
 
-def _import_dir():
-    directory = Path(current_app.config["UPLOAD_DIR"]) / "clock-imports"
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
-
-
 def stored_path(clock_import):
-    return _import_dir() / clock_import.stored_name
-
-
-def _clean_filename(name):
-    name = "".join(c for c in str(name or "") if c >= " " and c != "\x7f").replace("\\", "/").rsplit("/", 1)[-1]
-    return name.strip()[:200] or "upload"
+    return upload_dir("clock-imports") / clock_import.stored_name
 
 
 def upload_clock_import(actor, company, filename, stream):
     """Store an uploaded device export and check it reads as a table. Returns the ClockImport."""
     actor.require(TIME_IMPORT, company)
-    data = stream.read(MAX_IMPORT_BYTES + 1)
-    if len(data) > MAX_IMPORT_BYTES:
-        raise ServiceError(_("The file is larger than %(mb)s MB.", mb=MAX_IMPORT_BYTES // (1024 * 1024)),
-                           field="file")
-    stored_name = uuid.uuid4().hex
-    path = _import_dir() / stored_name
-    path.write_bytes(data)
-    try:
-        table = read_table(path)
-    except ServiceError:
-        path.unlink()
-        raise
+    stored = store_upload(upload_dir("clock-imports"), filename, stream)
     with database.atomic():
-        return ClockImport.create(
-            id=uuid.uuid4().hex, company=company, original_name=_clean_filename(filename), stored_name=stored_name,
-            sha256=hashlib.sha256(data).hexdigest(), row_count=len(table.rows), created_by=actor.user)
-
-
-def _require_state(clock_import, *states):
-    if clock_import.state not in states:
-        raise ServiceError(_("This import has moved on meanwhile. Reload the page."))
+        return ClockImport.create(company=company, created_by=actor.user, **stored)
 
 
 def clock_import_headers(clock_import):
-    return [h for h in read_table(stored_path(clock_import), header_only=True).headers if h]
+    return file_headers(stored_path(clock_import))
 
 
 def current_mapping(clock_import):
@@ -337,7 +309,7 @@ def current_mapping(clock_import):
 
 def save_clock_mapping(actor, clock_import, mapping):
     actor.require(TIME_IMPORT, clock_import.company)
-    _require_state(clock_import, "uploaded", "mapped", "validated", "failed")
+    require_state(clock_import, "uploaded", "mapped", "validated", "failed")
     mapping = check_clock_mapping(clock_import_headers(clock_import), mapping)
     with database.atomic():
         ClockImport.update(mapping=json.dumps(mapping, ensure_ascii=False, sort_keys=True), state="mapped").where(
@@ -345,96 +317,44 @@ def save_clock_mapping(actor, clock_import, mapping):
     return ClockImport.get_by_id(clock_import.id)
 
 
-def _record_outcome(clock_import, plan, state):
-    with database.atomic():
-        ClockImport.update(state=state, row_count=plan.row_count, error_count=len(plan.errors),
-                           summary=json.dumps({**plan.counts(), "problems": [e.as_json() for e in plan.errors]},
-                                              ensure_ascii=False, default=str)
-                           ).where(ClockImport.id == clock_import.id).execute()
+def _planner(actor, clock_import):
+    """plan(table, on_row): the check of a file against this import's company and mapping."""
+    return lambda table, on_row: plan_clock_import(actor, clock_import.company, table,
+                                                   json.loads(clock_import.mapping), on_row=on_row)
 
 
 def validate_clock_import(actor, clock_import):
     """Check the file against the data as it is now and keep the outcome for the preview."""
     actor.require(TIME_IMPORT, clock_import.company)
-    _require_state(clock_import, "mapped", "validated", "failed")
-    plan = plan_clock_import(actor, clock_import.company, read_table(stored_path(clock_import)),
-                             json.loads(clock_import.mapping))
-    _record_outcome(clock_import, plan, "validated")
-    return plan
+    require_state(clock_import, "mapped", "validated", "failed")
+    return check_stored(clock_import, stored_path(clock_import), _planner(actor, clock_import))
 
 
-def clock_import_summary(clock_import):
-    summary = json.loads(clock_import.summary or "{}")
-    summary.pop("problems", None)
-    return summary
-
-
-def clock_import_errors(clock_import):
-    return [RowError(row, column, code, params)
-            for row, column, code, params in json.loads(clock_import.summary or "{}").get("problems", [])]
+clock_import_summary = outcome_summary
+clock_import_errors = outcome_errors
 
 
 def start_clock_import(actor, clock_import):
     """Queue the import of a checked file without errors. Returns the Job."""
     actor.require(TIME_IMPORT, clock_import.company)
-    if clock_import.state != "validated" or clock_import.error_count:
-        raise ServiceError(_("Only a checked file without errors can be imported."))
-    with database.atomic():
-        claimed = (ClockImport.update(state="importing")
-                   .where((ClockImport.id == clock_import.id) & (ClockImport.state == "validated")).execute())
-    if not claimed:
-        raise ServiceError(_("This import has moved on meanwhile. Reload the page."))
-    job = start_job("time.clock_import", [clock_import.id, actor.user.id], actor=actor.user,
-                    unit=clock_import.company_id, total=clock_import.row_count)
-    with database.atomic():
-        ClockImport.update(job_id=job.id).where(ClockImport.id == clock_import.id).execute()
-    return job
+    return queue_import(actor, clock_import, "time.clock_import")
 
 
 def execute_clock_import(actor, clock_import, on_progress=None):
     """Check the file again and write it, whole or not at all. Returns the counts."""
     actor.require(TIME_IMPORT, clock_import.company)
-    report = on_progress or (lambda done, total, message: None)
-    try:
-        table = read_table(stored_path(clock_import))
-        total = len(table.rows)
-        checking = _("Checking the rows")
-        report(0, total, checking)
-        plan = plan_clock_import(actor, clock_import.company, table, json.loads(clock_import.mapping),
-                                 on_row=lambda done: report(done, total, checking))
-        if plan.errors:
-            _record_outcome(clock_import, plan, "validated")
-            raise ServiceError(_("The data changed since the check: %(n)s rows have errors now. Nothing was "
-                                 "imported.", n=len(plan.errors)))
-        report(total, total, _("Writing everything in one go"))
-        counts = apply_clock_plan(actor, plan, clock_import.sha256, source=clock_import)
-        report(total, total, _("Imported"))
-        return counts
-    except Exception:
-        with database.atomic():
-            ClockImport.update(state="failed").where(
-                (ClockImport.id == clock_import.id) & (ClockImport.state == "importing")).execute()
-        raise
+    return check_and_write(clock_import, stored_path(clock_import), _planner(actor, clock_import),
+                           lambda plan: apply_clock_plan(actor, plan, clock_import.sha256, source=clock_import),
+                           on_progress)
 
 
 @background_job("time.clock_import", _l("Import clock events"))
 def clock_import_job(progress, import_id, user_id):
-    from portal.accounts.models import User
-    from portal.core.permissions import Actor
-
-    shown = set()
-
-    def report(done, total, message):
-        progress.update(done, total, message, force=message not in shown)
-        shown.add(message)
-
-    counts = execute_clock_import(Actor.for_user(User.get_by_id(user_id)), ClockImport.get_by_id(import_id), report)
-    return {"import_id": import_id, **counts}
+    return run_import_job(execute_clock_import, ClockImport.get_by_id(import_id), user_id, progress)
 
 
 def recent_clock_imports(actor, limit=20):
-    return list(ClockImport.select().where(actor.scope.condition(ClockImport.company, TIME_IMPORT))
-                .order_by(ClockImport.created_at.desc()).limit(limit))
+    return recent_imports(ClockImport, actor, TIME_IMPORT, limit)
 
 
 # --- the command line ------------------------------------------------------------------------------

@@ -5,16 +5,15 @@ import datetime as dt
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import format_time, gettext as _
-from flask_wtf import FlaskForm
-from wtforms import SelectChoice
 
 from portal.core.db import utcnow
 from portal.core.errors import ServiceError
-from portal.core.exports import csv_response
-from portal.core.forms import SelectField, apply_service_error, parse_page
-from portal.core.htmx import redirect_for_htmx, render, wants_fragment
+from portal.core.forms import apply_service_error, parse_page
+from portal.core.htmx import redirect_after_change, render, wants_fragment
+from portal.core.import_pages import (
+    INVALID, check_step, errors_csv, mapping_form, review_context, run_step, uploaded_file,
+)
 from portal.core.permissions import current_actor, current_scope, load_or_404, login_only, require
-from portal.jobs.models import Job
 from portal.org.models import OrgUnit
 from portal.org.services import unit_choices
 from portal.time import clock, clock_import
@@ -24,9 +23,6 @@ from portal.time.permissions import TIME_IMPORT, TIME_VIEW
 from portal.time.services import company_zone, employee_of, to_local
 
 blueprint = Blueprint("clock", __name__, url_prefix="/clock")
-
-INVALID = 422
-ERRORS_PER_PAGE = 100
 
 
 @blueprint.app_template_filter("punch_time")
@@ -133,17 +129,8 @@ def _upload_form(formdata=None):
 
 
 def _mapping_form(clock_imp, formdata=None):
-    headers = clock_import.clock_import_headers(clock_imp)
-    mapping = clock_import.current_mapping(clock_imp)
-
-    class MappingForm(FlaskForm):
-        pass
-
-    choices = [SelectChoice("", _("— not in the file —"))] + [SelectChoice(h, h) for h in headers]
-    for import_field in clock_import.FIELDS:
-        setattr(MappingForm, import_field.name, SelectField(import_field.label, choices=choices,
-                                                           default=mapping.get(import_field.name, "")))
-    return MappingForm(formdata=formdata, prefix="map")
+    return mapping_form(clock_import.clock_import_headers(clock_imp), clock_import.FIELDS,
+                        clock_import.current_mapping(clock_imp), formdata)
 
 
 def _step_context(clock_imp, form=None):
@@ -153,14 +140,7 @@ def _step_context(clock_imp, form=None):
                "fields": clock_import.FIELDS}
     if form is not None or state in ("uploaded", "mapped", "failed"):
         context["form"] = form or _mapping_form(clock_imp)
-    if state == "validated" and form is None:
-        errors = clock_import.clock_import_errors(clock_imp)
-        page = parse_page(request.args)
-        context.update(errors=errors[(page - 1) * ERRORS_PER_PAGE:page * ERRORS_PER_PAGE], page=page,
-                       has_next=len(errors) > page * ERRORS_PER_PAGE)
-    if clock_imp.job_id and state in ("importing", "imported", "failed"):
-        context["job"] = Job.get_or_none(Job.id == clock_imp.job_id)
-    return context
+    return {**context, **review_context(clock_imp, form)}
 
 
 def _render_step(clock_imp, form=None, status=200, notice=None):
@@ -175,16 +155,13 @@ def imports():
     form = _upload_form(request.form if posted else None)
     company = load_or_404(OrgUnit, form.company.data, TIME_IMPORT) if posted and form.company.data else None
     if posted and form.validate_on_submit():
-        upload = request.files.get("file")
         try:
-            if upload is None or not upload.filename:
-                raise ServiceError(_("Choose a file."), field="file")
+            upload = uploaded_file()
             clock_imp = clock_import.upload_clock_import(current_actor(), company, upload.filename, upload.stream)
         except ServiceError as error:
             apply_service_error(form, error)
         else:
-            target = url_for("time.clock.import_page", clock_import_id=clock_imp.id)
-            return redirect_for_htmx(target) or redirect(target)
+            return redirect_after_change(url_for("time.clock.import_page", clock_import_id=clock_imp.id))
     return render("time/clock_imports.html", "time/_clock_import_upload.html", status=INVALID if posted else 200,
                   form=form, recent=clock_import.recent_clock_imports(current_actor()),
                   state_labels=clock_import.STATE_LABELS, company_names=dict(form.company.choices))
@@ -200,18 +177,9 @@ def import_page(clock_import_id):
     form = _mapping_form(clock_imp, request.form)
     if not form.validate_on_submit():
         return _render_step(clock_imp, form, INVALID)
-    actor = current_actor()
-    try:
-        clock_imp = clock_import.save_clock_mapping(
-            actor, clock_imp, {f.name: form[f.name].data for f in clock_import.FIELDS})
-        clock_import.validate_clock_import(actor, clock_imp)
-    except ServiceError as error:
-        apply_service_error(form, error)
-        return _render_step(clock_imp, form, INVALID)
-    clock_imp = ClockImport.get_by_id(clock_imp.id)
-    if wants_fragment():
-        return _render_step(clock_imp)
-    return redirect(url_for("time.clock.import_page", clock_import_id=clock_imp.id))
+    return check_step(clock_imp, form, {f.name: form[f.name].data for f in clock_import.FIELDS},
+                      clock_import.save_clock_mapping, clock_import.validate_clock_import, _render_step,
+                      url_for("time.clock.import_page", clock_import_id=clock_imp.id))
 
 
 @blueprint.route("/imports/<clock_import_id>/mapping")
@@ -227,21 +195,11 @@ def import_mapping(clock_import_id):
 @require(TIME_IMPORT)
 def run_import(clock_import_id):
     clock_imp = load_or_404(ClockImport, clock_import_id[:32])
-    if not FlaskForm().validate_on_submit():
-        return _render_step(clock_imp, status=INVALID)
-    try:
-        clock_import.start_clock_import(current_actor(), clock_imp)
-    except ServiceError as error:
-        return _render_step(ClockImport.get_by_id(clock_imp.id), status=INVALID, notice=str(error.message))
-    clock_imp = ClockImport.get_by_id(clock_imp.id)
-    if wants_fragment():
-        return _render_step(clock_imp)
-    return redirect(url_for("time.clock.import_page", clock_import_id=clock_imp.id))
+    return run_step(clock_imp, clock_import.start_clock_import, _render_step,
+                    url_for("time.clock.import_page", clock_import_id=clock_imp.id))
 
 
 @blueprint.route("/imports/<clock_import_id>/errors.csv")
 @require(TIME_IMPORT)
 def import_errors_csv(clock_import_id):
-    clock_imp = load_or_404(ClockImport, clock_import_id[:32])
-    return csv_response(f"clock-import-errors-{clock_imp.id[:8]}.csv", [_("Row"), _("Column"), _("Reason")],
-                        ([e.row, e.column, e.message] for e in clock_import.clock_import_errors(clock_imp)))
+    return errors_csv(load_or_404(ClockImport, clock_import_id[:32]), "clock-import-errors")

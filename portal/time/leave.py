@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import peewee as pw
 from flask_babel import format_date, format_decimal, gettext as _, lazy_gettext as _l, ngettext
 
-from portal.approvals.kinds import Draft, RequestKind, register_kind
+from portal.approvals.kinds import Draft, RequestKind, register_kind, request_reason
 from portal.approvals.services import declare_notifications, notify, portal_path
 from portal.core.audit import changes, declare_actions, record_event
 from portal.core.db import database, utcnow
@@ -397,9 +397,7 @@ def _draft(actor, employee, values):
     if leave_type.unit == "day":
         start_minute = end_minute = None
     quote = quote_leave(employee, leave_type, start, end, start_minute, end_minute)
-    reason = (values.get("reason") or "").strip()
-    if len(reason) > MAX_REASON_LENGTH:
-        raise ServiceError(_("Use at most %(max)d characters.", max=MAX_REASON_LENGTH), field="reason")
+    reason = request_reason(values, required=False, max_length=MAX_REASON_LENGTH)
     end = start if leave_type.unit == "hour" else end
     payload = {"employee": employee.id, "name": employee.display_name, "number": employee.number,
                "leave_type": leave_type.id, "leave_type_name": leave_type.name, "unit": leave_type.unit,

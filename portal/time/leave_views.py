@@ -4,13 +4,13 @@ and ledger, and the team leave calendar."""
 import datetime as dt
 
 import peewee as pw
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from portal.core.errors import ServiceError
 from portal.core.forms import ConfirmForm, apply_service_error
-from portal.core.htmx import redirect_for_htmx, render, wants_fragment
+from portal.core.htmx import redirect_after_change, render, wants_fragment
 from portal.core.permissions import can, current_actor, current_scope, load_or_404, login_only, require
 from portal.org.models import OrgUnit
 from portal.org.services import unit_choices
@@ -125,7 +125,7 @@ def request_form():
             flash(_("Your leave request is sent for approval."), "success")
             target = url_for("time.leave.mine") if employee.user_id == current_user.id else \
                 url_for("time.leave.person", employee_id=employee.id)
-            return redirect_for_htmx(target) or redirect(target)
+            return redirect_after_change(target)
     status = INVALID if form.is_submitted() else 200
     return render("time/leave_request.html", "time/_leave_request_form.html", status=status,
                   **_form_context(employee, form))
@@ -190,8 +190,7 @@ def _save_type(company, leave_type=None):
             apply_service_error(form, error)
         else:
             flash(_("The leave type is saved."), "success")
-            target = url_for("time.leave.types", company=company.id)
-            return redirect_for_htmx(target) or redirect(target)
+            return redirect_after_change(url_for("time.leave.types", company=company.id))
     return render("time/leave_type_form.html", "time/_leave_type_form.html",
                   status=INVALID if form.is_submitted() else 200, company=company, leave_type=leave_type, form=form)
 
@@ -216,8 +215,7 @@ def archive_type(leave_type_id):
     leave_type = load_or_404(LeaveType, leave_type_id, TIME_MANAGE)
     if ConfirmForm().validate_on_submit():
         services.archive_leave_type(current_actor(), leave_type, archived=leave_type.archived_at is None)
-    target = url_for("time.leave.types", company=leave_type.company_id)
-    return redirect_for_htmx(target) or redirect(target)
+    return redirect_after_change(url_for("time.leave.types", company=leave_type.company_id))
 
 
 # --- a person's balances, ledger and requests ---------------------------------------------------------
@@ -260,8 +258,7 @@ def adjust(employee_id):
             apply_service_error(form, error)
         else:
             flash(_("The balance is adjusted."), "success")
-            target = url_for("time.leave.person", employee_id=employee.id)
-            return redirect_for_htmx(target) or redirect(target)
+            return redirect_after_change(url_for("time.leave.person", employee_id=employee.id))
     return _render_person(employee, form, INVALID)
 
 
@@ -276,8 +273,7 @@ def cancel(leave_request_id):
             flash(error.message, "error")
         else:
             flash(_("The leave is cancelled and returned to the balance."), "success")
-    target = url_for("time.leave.person", employee_id=leave.employee_id)
-    return redirect_for_htmx(target) or redirect(target)
+    return redirect_after_change(url_for("time.leave.person", employee_id=leave.employee_id))
 
 
 # --- the team leave calendar ------------------------------------------------------------------------

@@ -4,12 +4,12 @@ of the approvals engine (kind "time.shift_swap", approvals.new_request)."""
 import datetime as dt
 import re
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _, ngettext
 
 from portal.core.errors import ServiceError
 from portal.core.forms import ConfirmForm, apply_service_error
-from portal.core.htmx import redirect_for_htmx, render
+from portal.core.htmx import redirect_after_change, render
 from portal.core.db import utcnow
 from portal.core.permissions import current_actor, current_scope, load_or_404, login_only, require
 from portal.org.models import OrgUnit
@@ -163,14 +163,14 @@ def _week_action(unit_id, action, done_message):
     target = url_for("time.roster.grid", unit=unit.id, week=period)
     if not ConfirmForm().validate_on_submit():
         flash(_("The form expired. Reload the page and try again."), "error")
-        return redirect_for_htmx(target) or redirect(target)
+        return redirect_after_change(target)
     try:
         count = action(current_actor(), unit, start)
     except ServiceError as error:
         flash(str(error.message), "error")
     else:
         flash(done_message(count), "success")
-    return redirect_for_htmx(target) or redirect(target)
+    return redirect_after_change(target)
 
 
 @blueprint.route("/units/<int:unit_id>/copy-week", methods=["POST"])
@@ -237,8 +237,7 @@ def _save_shift_type(company, shift_type=None):
             apply_service_error(form, error)
         else:
             flash(_("The shift type is saved."), "success")
-            target = url_for("time.roster.shift_types", company=company.id)
-            return redirect_for_htmx(target) or redirect(target)
+            return redirect_after_change(url_for("time.roster.shift_types", company=company.id))
     if form.is_submitted():
         status = INVALID
     return render("time/roster_shift_type_form.html", "time/_shift_type_form.html", status=status, form=form,
@@ -268,8 +267,7 @@ def archive_shift_type(shift_type_id):
     if ConfirmForm().validate_on_submit():
         rosters.archive_shift_type(current_actor(), shift_type)
         flash(_("The shift type is archived."), "success")
-    target = url_for("time.roster.shift_types", company=shift_type.company_id)
-    return redirect_for_htmx(target) or redirect(target)
+    return redirect_after_change(url_for("time.roster.shift_types", company=shift_type.company_id))
 
 
 # --- rotations -------------------------------------------------------------------------------------------
@@ -315,8 +313,7 @@ def _rotation_page(unit, rotation=None):
             apply_service_error(form, error_)
         else:
             flash(_("The rotation is saved."), "success")
-            target = url_for("time.roster.rotation", rotation_id=rotation.id)
-            return redirect_for_htmx(target) or redirect(target)
+            return redirect_after_change(url_for("time.roster.rotation", rotation_id=rotation.id))
     if form.is_submitted():
         status = INVALID
         current = _members_from_form(people)
@@ -356,8 +353,7 @@ def generate_rotation(rotation_id):
         else:
             flash(ngettext("Rostered %(num)s shift; the members are told.",
                            "Rostered %(num)s shifts; the members are told.", count), "success")
-            target = url_for("time.roster.grid", unit=rotation.unit_id, week=_week_text(form.start.data))
-            return redirect_for_htmx(target) or redirect(target)
+            return redirect_after_change(url_for("time.roster.grid", unit=rotation.unit_id, week=_week_text(form.start.data)))
     return render("time/roster_generate.html", "time/_rotation_generate.html", status=status, rotation=rotation,
                   generate_form=form, conflicts=conflicts[:rosters.CONFLICTS_SHOWN], more=max(
                       0, len(conflicts) - rosters.CONFLICTS_SHOWN))
@@ -394,8 +390,7 @@ def handover():
             apply_service_error(form, error)
         else:
             flash(_("Your note is left for the next shift."), "success")
-            target = url_for("time.roster.handover", unit=unit.id, day=form.day.data.isoformat())
-            return redirect_for_htmx(target) or redirect(target)
+            return redirect_after_change(url_for("time.roster.handover", unit=unit.id, day=form.day.data.isoformat()))
     if form.is_submitted():
         status = INVALID
     start = shown_day or today - dt.timedelta(days=6)

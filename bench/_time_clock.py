@@ -10,7 +10,6 @@ body. Called by bench/time.py (`measure(args)` returns one dict).
 """
 import datetime as dt
 import hashlib
-import os
 import random
 import shutil
 import sqlite3
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from people import ROOT, SECRET_KEY, logged_in_client, summarise
+from people import ROOT, SECRET_KEY, bench_workdir, logged_in_client, summarise
 
 TARGET_P95_MS = 20.0
 PEOPLE = 150  # each clocks in and then out: 300 punches
@@ -32,7 +31,7 @@ CHUNK = 200_000
 
 
 def log(message):
-    print(f"[bench/time_clock] {message}", file=sys.stderr, flush=True)
+    print(f"[bench/time clock] {message}", file=sys.stderr, flush=True)
 
 
 def cache_path(events):
@@ -112,11 +111,7 @@ def _csrf_token(client):
 
 def measure(args):
     events = getattr(args, "events", 10_000_000)
-    sys.path.insert(0, str(ROOT))
-    workdir = Path(tempfile.mkdtemp(prefix="fairshare-bench-clock-"))
-    os.environ.update({"FAIRSHARE_INSTANCE": str(workdir / "instance"), "JOBS_SQLITE_PATH": str(workdir / "jobs.db"),
-                       "SECRET_KEY": SECRET_KEY})
-    os.environ.pop("REDIS_URL", None)
+    workdir = bench_workdir("clock")
     cached = cache_path(events)
     try:
         if cached.exists():

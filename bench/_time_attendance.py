@@ -9,18 +9,15 @@
     in-process, logged in as hr.cn: p50/p95 (target p95 < 200 ms).
 """
 import datetime as dt
-import os
 import random
 import shutil
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-from people import ROOT, SECRET_KEY, logged_in_client, person_name, summarise
+from people import bench_workdir, seeded_app, logged_in_client, person_name, summarise
 
 TARGETS = {"engine_seconds": 1.0, "sheet_p95_ms": 200.0}
 PEOPLE, DAYS, SHEET_PEOPLE = 1000, 30, 300
@@ -28,7 +25,7 @@ MONTH = (2026, 10)
 
 
 def log(message):
-    print(f"[bench/time_attendance] {message}", file=sys.stderr, flush=True)
+    print(f"[bench/time attendance] {message}", file=sys.stderr, flush=True)
 
 
 # --- (a) the engine on synthetic arrays ---------------------------------------------------------------
@@ -171,23 +168,13 @@ def measure(args):
     rng = random.Random(20261123)
     result = {"engine": measure_engine(rng)}
     log(f"engine: {result['engine']}")
-    workdir = Path(tempfile.mkdtemp(prefix="fairshare-bench-attendance-"))
-    os.environ.update({"FAIRSHARE_INSTANCE": str(workdir / "instance"), "JOBS_SQLITE_PATH": str(workdir / "jobs.db"),
-                       "SECRET_KEY": SECRET_KEY})
-    os.environ.pop("REDIS_URL", None)
-    sys.path.insert(0, str(ROOT))
-    from portal import create_app
-    from portal.cli import upgrade_database
+    workdir = bench_workdir("attendance")
     from portal.core.db import database
-    from portal.demo import seed
 
-    app = create_app({"DATABASE_URL": f"sqlite:///{workdir}/bench.db", "SECRET_KEY": SECRET_KEY,
-                      "UPLOAD_DIR": str(workdir / "uploads"), "JOBS_IMMEDIATE": True, "FRAGMENT_CACHE_SIZE": 0})
     try:
+        began = time.perf_counter()
+        app = seeded_app(workdir, log)
         with app.app_context():
-            began = time.perf_counter()
-            upgrade_database()
-            seed(echo=log)
             big, _rest, rosters, events = build_units(rng)
             log(f"{PEOPLE} people, {rosters} shifts, {events} clock events in {time.perf_counter() - began:.1f} s")
             with app.test_request_context():
@@ -203,10 +190,3 @@ def measure(args):
                                "database": result["database"]["max_ms"] / 1000 < TARGETS["engine_seconds"],
                                "sheet": result["sheet"]["p95_ms"] < TARGETS["sheet_p95_ms"]}
     return result
-
-
-if __name__ == "__main__":
-    import json
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    print(json.dumps(measure(None), indent=2, ensure_ascii=False))
