@@ -109,14 +109,17 @@ def last_event(employee_id):
 
 
 def next_kind(last, shift, now, policy):
-    """"out" while an "in" is open, else "in". An "in" is open when it belongs to the
-    current shift (after its window opened) or, with no shift, is under OPEN_IN_HOURS old:
-    a clock-out forgotten yesterday must not turn today's first tap into a clock-out."""
+    """"out" while an "in" is open, else "in". While a shift's window is open, an "in" is
+    open when it was made inside that window; otherwise (no shift, or the next one's window
+    not open yet) when it is under OPEN_IN_HOURS old. A clock-out forgotten yesterday must
+    not turn today's first tap into a clock-out, and an "in" hours before the next shift
+    (unscheduled work) must still be closable."""
     if last is None or last.kind != "in":
         return "in"
     if shift is not None:
         opened = shift.starts_at - dt.timedelta(minutes=policy.clock_window_minutes)
-        return "out" if last.at >= opened else "in"
+        if now >= opened:
+            return "out" if last.at >= opened else "in"
     return "out" if now - last.at < dt.timedelta(hours=OPEN_IN_HOURS) else "in"
 
 

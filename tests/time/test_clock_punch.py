@@ -62,6 +62,15 @@ def test_a_clock_out_forgotten_yesterday_does_not_turn_todays_tap_into_a_clock_o
     assert clock.punch(actor, None, now=at(employee, DAY + dt.timedelta(days=1), 8, 57)).last.kind == "in"
 
 
+def test_a_clock_in_hours_before_the_next_shift_can_be_closed(person):
+    """At 01:10 with the day's shift at 14:00 (its window not open yet) an "in" is
+    unscheduled work: the next tap closes it."""
+    employee, actor = person
+    make_rostered_shift(employee, DAY, 14 * 60, 23 * 60)
+    assert clock.punch(actor, None, now=at(employee, DAY, 1, 10)).next_kind == "out"
+    assert clock.punch(actor, None, now=at(employee, DAY, 3)).last.kind == "out"
+
+
 def test_voided_events_do_not_count_for_the_state(person, db):
     employee, actor = person
     wrong = make_clock_event(employee, at(employee, DAY, 9), "in")
