@@ -16,7 +16,7 @@ from portal.core.auth import hash_password
 from portal.core.db import chunked_insert, database, utcnow
 from portal.core.permissions import Actor
 from portal.demo_people import seed_people
-from portal.demo_time import seed_time
+from portal.demo_time import ROSTER_MONTHS_BACK, seed_time
 from portal.org.models import OrgUnit
 from portal.org.services import create_unit
 
@@ -111,8 +111,9 @@ def _people_names(country, rng):
             yield rng.choice(JP_NAMES)
 
 
-def seed(people=300, echo=print, seed_value=20261122):
-    """Create the demo group on an empty database; a seeded one is left alone."""
+def seed(people=300, echo=print, seed_value=20261122, time_history_months=ROSTER_MONTHS_BACK):
+    """Create the demo group on an empty database; a seeded one is left alone.
+    Rosters and punches reach back to the first of the month `time_history_months` back."""
     if OrgUnit.select().exists():
         echo("The database already holds a group; demo data not added.")
         return False
@@ -150,7 +151,7 @@ def seed(people=300, echo=print, seed_value=20261122):
 
         staff = _seed_staff(teams, people - len(DEMO_LOGINS), roles, rng)
         seed_people(units, staff, rng)
-        seed_time(units, rng)
+        seed_time(units, rng, history_months=time_history_months)
     echo(f"Seeded Example Group: {OrgUnit.select().count()} units, {User.select().count()} users.")
     return True
 

@@ -7,12 +7,14 @@ import datetime as dt
 
 ROSTER_MONTHS_BACK = 2  # rosters start on the first of the month two months back …
 ROSTER_WEEKS_AHEAD = 3  # … and reach this many weeks past today
+MIN_HISTORY_DAYS = 14  # however few months back, at least this many days of rosters and punches
 
 
-def seed_time(units, rng, today=None):
-    """`units` maps codes to OrgUnits. Called by demo.seed after the people."""
+def seed_time(units, rng, today=None, history_months=ROSTER_MONTHS_BACK):
+    """`units` maps codes to OrgUnits. Called by demo.seed after the people; rosters
+    and punches reach back to the first of the month `history_months` back."""
     today = today or dt.date.today()
-    seed_rosters(units, rng, today)
+    seed_rosters(units, rng, today, history_months)
     seed_clock_events(units, rng, today)
     seed_leave(units, rng, today)
     seed_calendar_days(units, today)
@@ -66,9 +68,9 @@ def _is_cs_team(unit):
     return unit.kind == "team" and ("-CS-" in unit.code or unit.code.endswith("-CS")) and unit.code != "EXCN-CS-QA"
 
 
-def seed_rosters(units, rng, today):
+def seed_rosters(units, rng, today, history_months=ROSTER_MONTHS_BACK):
     """Time rules and shift types per company, a rotation for every team and its roster
-    from the first of the month two months back to three weeks ahead: the CS teams an
+    from the first of the month `history_months` back to three weeks ahead: the CS teams an
     A/B rotation (A early while B is late, so they overlap in the afternoon, days off
     spread over each group), the night warehouse team nights, the others weekday day
     shifts. A few handover notes. Bulk inserts, one audit event."""
@@ -81,8 +83,10 @@ def seed_rosters(units, rng, today):
     from portal.time.models import HandoverNote, Rotation, RotationMember, RosterEntry, ShiftType, TimePolicy
     from portal.time.rosters import SHIFT_COLOURS, rotation_rows
 
-    start = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    start = (start - dt.timedelta(days=1)).replace(day=1)
+    start = today.replace(day=1)
+    for _month in range(history_months):
+        start = (start - dt.timedelta(days=1)).replace(day=1)
+    start = min(start, today - dt.timedelta(days=MIN_HISTORY_DAYS))
     end = today + dt.timedelta(weeks=ROSTER_WEEKS_AHEAD)
     anchor = start - dt.timedelta(days=start.weekday())
     now = utcnow()

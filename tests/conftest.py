@@ -16,6 +16,7 @@ from urllib.parse import urlparse, urlunparse
 import psycopg2
 import pytest
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
 
 import tempfile  # noqa: E402
 
@@ -64,7 +65,9 @@ def _migrate_and_seed(url):
                       "UPLOAD_DIR": tempfile.mkdtemp(prefix="fairshare-seed-uploads-")})
     with app.app_context():
         upgrade_database()
-        seed(echo=lambda *_: None)
+        # The demo's rosters and punches from this month only: every test copies this
+        # database, and three months of them would double its size and the copy's time.
+        seed(echo=lambda *_: None, time_history_months=0)
     database.close()
     if hasattr(database.obj, "close_all"):
         database.obj.close_all()
@@ -73,35 +76,39 @@ def _migrate_and_seed(url):
 class DatabasePool:
     """Fresh PostgreSQL copies of the template, made ahead of time.
 
-    A `CREATE DATABASE … TEMPLATE` takes about a quarter of a second and a drop a
-    tenth: done in the test's path, that is several minutes over the suite. A
-    background thread keeps a few copies ready and drops used ones meanwhile."""
+    A `CREATE DATABASE … TEMPLATE` of the demo takes about 0.4 s and a drop a tenth:
+    done in the test's path, that is many minutes over the suite. Background threads,
+    each on a connection of its own (two copies at once overlap their disk syncs: about
+    0.27 s a copy), keep a few copies ready and drop used ones meanwhile."""
 
-    READY = 2
+    READY = 3
+    WORKERS = 2
 
     def __init__(self, admin):
         self.admin = admin
         self.ready = queue.Queue(maxsize=self.READY)
         self.used = queue.Queue()
         self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._work, name="test-database-pool", daemon=True)
-        self.thread.start()
+        self.threads = [threading.Thread(target=self._work, name=f"test-database-pool-{n}", daemon=True)
+                        for n in range(self.WORKERS)]
+        for thread in self.threads:
+            thread.start()
 
-    def _execute(self, sql):
-        with self.admin.cursor() as cur:
+    def _execute(self, sql, connection=None):
+        with (connection or self.admin).cursor() as cur:
             cur.execute(sql)
 
     def _work(self):
-        name = None
+        connection, name = _pg_admin(PG_URL), None
         while not self.stopping.is_set():
             try:
-                self._execute(f'DROP DATABASE IF EXISTS "{self.used.get_nowait()}" WITH (FORCE)')
+                self._execute(f'DROP DATABASE IF EXISTS "{self.used.get_nowait()}" WITH (FORCE)', connection)
                 continue
             except queue.Empty:
                 pass
             if name is None:
                 name = f"fairshare_test_{uuid.uuid4().hex[:12]}"
-                self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
+                self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"', connection)
             try:
                 self.ready.put(name, timeout=0.05)
                 name = None
@@ -109,6 +116,7 @@ class DatabasePool:
                 pass
         if name is not None:
             self.used.put(name)
+        connection.close()
 
     def take(self):
         return self.ready.get(timeout=60)
@@ -118,7 +126,8 @@ class DatabasePool:
 
     def close(self):
         self.stopping.set()
-        self.thread.join()
+        for thread in self.threads:
+            thread.join()
         while not self.ready.empty():
             self.used.put(self.ready.get_nowait())
         while not self.used.empty():
@@ -162,6 +171,25 @@ def database_url(template_database, tmp_path):
     source.give_back(name)
 
 
+class SharedBytecodeCache(BytecodeCache):
+    """Compiled templates kept for the whole run. Every test builds its own app, and
+    with it a Jinja environment that would otherwise compile each template it renders
+    again (a quarter of a test's time). Keyed by name and source checksum, as Jinja does."""
+
+    def __init__(self):
+        self.store = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.store:
+            bucket.bytecode_from_string(self.store[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_BYTECODE = SharedBytecodeCache()
+
+
 class IsolatedFlaskClient(FlaskClient):
     """Each request in an app context of its own, as in production.
 
@@ -186,6 +214,7 @@ def app(database_url, tmp_path):
         "UPLOAD_DIR": str(tmp_path / "uploads"),
     })
     app.test_client_class = IsolatedFlaskClient
+    app.jinja_env.bytecode_cache = TEMPLATE_BYTECODE
     with app.app_context():
         yield app
     database.close()
