@@ -71,9 +71,9 @@ def test_the_demo_gives_the_jd_team_a_rotation_and_notes(db):
     lead, agent = (User.get(User.username == name) for name in ("lead.jd", "agent.jd1"))
     from portal.people.models import Employee
 
-    for user in (lead, agent):
+    for user in (lead, agent):  # the tests' demo: two weeks or more back, three weeks ahead
         employee = Employee.get(Employee.user == user.id)
-        assert RosterEntry.select().where(RosterEntry.employee == employee.id).count() > 40
+        assert RosterEntry.select().where(RosterEntry.employee == employee.id).count() >= 20
     team = unit_by_code("CN-JD-CS-A")
     assert Rotation.select().where(Rotation.unit == team.id).exists()
     assert HandoverNote.select().where(HandoverNote.unit == team.id).count() >= 2
