@@ -74,7 +74,10 @@ demo: install system-deps translations migrate
 worker: install
 	$(BIN)/flask jobs worker
 
-test: install system-deps translations test-sqlite test-postgres
+# The two runs are independent (their own databases, queues, ports and temporary
+# folders), so they run side by side; each one's output is shown when it ends.
+test: install system-deps translations
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite:
 	@echo "== test suite on SQLite =="

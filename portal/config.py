@@ -26,12 +26,7 @@ def _secret_key(production):
     if production:
         raise RuntimeError("SECRET_KEY must be set when FAIRSHARE_ENV=production")
     # Development: keep one random key per instance folder so sessions survive restarts.
-    INSTANCE.mkdir(parents=True, exist_ok=True)
-    key_file = INSTANCE / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    return _instance_file("secret_key", lambda: secrets.token_hex(32)).strip()
 
 
 def _field_keys(production):
@@ -44,13 +39,27 @@ def _field_keys(production):
         raise RuntimeError("FIELD_KEYS, FIELD_KEY_CURRENT and BLIND_INDEX_KEY must be set when FAIRSHARE_ENV=production")
     from portal.core.crypto import new_key_text
 
-    INSTANCE.mkdir(parents=True, exist_ok=True)
-    key_file = INSTANCE / "field_keys.json"
-    if not key_file.exists():
-        key_file.write_text(json.dumps({"FIELD_KEYS": f"dev1:{new_key_text()}", "FIELD_KEY_CURRENT": "dev1",
-                                        "BLIND_INDEX_KEY": new_key_text()}))
-        key_file.chmod(0o600)
-    return json.loads(key_file.read_text())
+    return json.loads(_instance_file("field_keys.json", lambda: json.dumps({
+        "FIELD_KEYS": f"dev1:{new_key_text()}", "FIELD_KEY_CURRENT": "dev1", "BLIND_INDEX_KEY": new_key_text()})))
+
+
+def _instance_file(name, make_text):
+    """The text of a secret file in the instance folder, made on first use. Made whole
+    under another name and linked into place, which fails if it is there already: two
+    processes starting at once (test runs, workers) both end up with the first one's."""
+    path = INSTANCE / name
+    if not path.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        draft = INSTANCE / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+        draft.write_text(make_text())
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text()
 
 
 def from_env():
