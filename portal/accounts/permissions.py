@@ -16,12 +16,14 @@ BUILTIN_ROLES = {
     "group_admin": (_l("Group administrator"), _l("Everything, everywhere in the group."), ("*",)),
     "company_hr": (
         _l("Company HR"),
-        _l("Runs HR for a company: org tree, users, roles, people, posts, approvals, time and leave, audit trail."),
-        ("org.*", "users.*", "roles.manage", "audit.view", "jobs.*", "people.*", "posts.*", "approvals.*", "time.*"),
+        _l("Runs HR for a company: org tree, users, roles, people, posts, approvals, time and leave, customer "
+           "service, audit trail."),
+        ("org.*", "users.*", "roles.manage", "audit.view", "jobs.*", "people.*", "posts.*", "approvals.*", "time.*",
+         "cs.*"),
     ),
     "team_lead": (_l("Team lead"), _l("Leads a team: sees its unit and people, keeps its roster, requests transfers."),
                   ("org.view", "users.view", "people.view", "posts.view", "people.transfer", "time.view",
-                   "time.roster", "time.export")),
+                   "time.roster", "time.export", "cs.view", "cs.override", "cs.export")),
     "employee": (_l("Employee"), _l("Self-service: one's own records and requests."), ("org.view",)),
     "auditor": (
         _l("Auditor"),
