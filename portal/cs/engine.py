@@ -246,8 +246,7 @@ class AttributionInput:
 
 @dataclass(frozen=True)
 class Attribution:
-    """One row per (conversation, person) credit. The rows of one conversation are
-    contiguous; conversations appear in no particular order. `evidence` indexes the
+    """One row per (conversation, person) credit, in no particular order. `evidence` indexes the
     evidence arrays of the input named by `evidence_kind` (sub-account binding,
     account binding, login session, roster entry for kinds 4 and 5). `conv_level`:
     per conversation, the level that decided it, 0 = unattributed."""
@@ -305,23 +304,9 @@ def _dedupe(query, local, dup, person, weight_end, row):
     return keep
 
 
-def attribute(data: AttributionInput) -> Attribution:
-    """Credit each conversation to people, by the rules in the module docstring."""
-    acct = _arr(data.conv_account)
-    n = acct.size
-    if n == 0:
-        return _empty_attribution(0)
-    sub = _arr(data.conv_sub_account)
-    start = _arr(data.conv_start)
-    end = np.maximum(_arr(data.conv_end), start)
-    origin = int(start.min())
-    span = int(start.max()) - origin + 2
-    sub_count = max(int(sub.max()) + 1, 0) + 1
-    # Work in (account, sub-account, start) order: every lookup below is then a
-    # searchsorted with ascending needles, which is several times faster.
-    order = np.argsort((acct * sub_count + (sub + 1)) * span + (start - origin))
-    s_acct, s_sub, s_start = acct[order], sub[order], start[order]
-
+def _evidence_sets(data, origin, span):
+    """The five evidence kinds as interval sets (strongest first) for lookups at
+    instants in [origin, origin + span), and the sub-accounts of the matched logins."""
     def ev(kind, level, key, person, ev_start, ev_end, weight_end=None, row=None):
         key, person, ev_start, ev_end = _arr(key), _arr(person), _arr(ev_start), _arr(ev_end)
         weight_end = ev_end if weight_end is None else _arr(weight_end)
@@ -356,8 +341,17 @@ def attribute(data: AttributionInput) -> Attribution:
            both_end, weight_end=both_weight, row=roster_i),
         ev(EVIDENCE_ROSTERED, LEVEL_ROSTERED, r_acct, r_person, r_start, r_end),
     ]
-    login_sub = _arr(data.login_sub_account)[matched]
 
+    return levels, _arr(data.login_sub_account)[matched]
+
+
+def _credit_points(levels, login_sub, s_acct, s_sub, s_start):
+    """Candidates at points (account, sub-account, instant), each point decided by
+    its strongest level; the points should come sorted by (account, instant), which
+    makes every searchsorted fast. Returns (point, person, input row, weight end,
+    level, evidence kind) sorted by point."""
+    n = s_acct.size
+    acct = s_acct
     undecided = np.ones(n, bool)
     blocks = []
     for evidence in levels:  # five evidence kinds, strongest first
@@ -367,6 +361,7 @@ def attribute(data: AttributionInput) -> Attribution:
             candidates = np.flatnonzero(undecided & (s_sub >= 0))
             qkey = s_sub[candidates]
         else:
+            span = evidence.index.span
             has_key = np.zeros(int(max(acct.max(), evidence.index.sort_key[-1] // span)) + 1, bool)
             has_key[evidence.index.sort_key // span] = True
             candidates = np.flatnonzero(undecided & has_key[s_acct])
@@ -388,42 +383,148 @@ def attribute(data: AttributionInput) -> Attribution:
         blocks.append((position, evidence.person[local], evidence.row[local], evidence.weight_end[local],
                        evidence.level, evidence.kind))
 
-    conv_level = np.zeros(n, np.int8)
     if not blocks:
-        return _empty_attribution(n)
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty, empty, np.zeros(0, np.int8), np.zeros(0, np.int8)
     position = np.concatenate([b[0] for b in blocks])
-    person = np.concatenate([b[1] for b in blocks])
-    row = np.concatenate([b[2] for b in blocks])
-    weight_end = np.concatenate([b[3] for b in blocks])
-    level = np.concatenate([np.full(b[0].size, b[4], np.int8) for b in blocks])
-    kind = np.concatenate([np.full(b[0].size, b[5], np.int8) for b in blocks])
+    order = np.argsort(position, kind="stable")
+    return (position[order], np.concatenate([b[1] for b in blocks])[order],
+            np.concatenate([b[2] for b in blocks])[order], np.concatenate([b[3] for b in blocks])[order],
+            np.concatenate([np.full(b[0].size, b[4], np.int8) for b in blocks])[order],
+            np.concatenate([np.full(b[0].size, b[5], np.int8) for b in blocks])[order])
 
-    count = np.bincount(position, minlength=n)
-    k = count[position]
-    share = 1.0 / k
+
+def _expand_ranges(key_sorted, span, wanted):
+    """For each wanted key: the offsets (value % span) of key_sorted's entries with
+    that key; returns (which wanted item, offset)."""
+    low = np.searchsorted(key_sorted, wanted * span, "left")
+    high = np.searchsorted(key_sorted, (wanted + 1) * span, "left")
+    width = np.where(wanted >= 0, high - low, 0)
+    total = int(width.sum())
+    which = np.repeat(np.arange(wanted.size), width)
+    index = np.repeat(low - (np.cumsum(width) - width), width) + np.arange(total)
+    return which, key_sorted[index] - wanted[which] * span
+
+
+def attribute(data: AttributionInput) -> Attribution:
+    """Credit each conversation to people, by the rules in the module docstring.
+
+    How: a conversation is looked up by its channel (account and sub-account) and
+    start. On each channel the set of candidates only changes where some evidence
+    interval starts or ends, so the timeline is cut at those instants into
+    segments, the candidates of every segment are found once (at its start), and
+    each conversation takes its segment's candidates, found through a table of
+    fixed-width time buckets (a binary search only for the few conversations in a
+    bucket where a segment boundary falls). The presence split, which depends on
+    the conversation's end, is the only per-conversation arithmetic."""
+    acct = _arr(data.conv_account)
+    n = acct.size
+    if n == 0:
+        return _empty_attribution(0)
+    sub = _arr(data.conv_sub_account)
+    start = _arr(data.conv_start)
+    end = np.maximum(_arr(data.conv_end), start)
+    origin = int(start.min())
+    span = int(start.max()) - origin + 2
+    levels, login_sub = _evidence_sets(data, origin, span)
+
+    # channels: the (account, sub-account) pairs the conversations name
+    subs = max(int(sub.max()) + 2, 1)
+    pair = acct * subs + (sub + 1)
+    dense = int(pair.max()) + 1
+    if dense <= 4_000_000:
+        used = np.zeros(dense, bool)
+        used[pair] = True
+        pairs = np.flatnonzero(used)
+        chan = (np.cumsum(used) - 1)[pair]
+    else:
+        pairs, chan = np.unique(pair, return_inverse=True)
+    channels = pairs.size
+    chan_acct, chan_sub = pairs // subs, pairs % subs - 1
+
+    # segment boundaries per channel: its account's interval ends, its sub-account's
+    acct_keys, sub_keys = [], []
+    for evidence in levels:
+        index = evidence.index
+        if not len(index):
+            continue
+        key = index.sort_key // span
+        for edge in (index.start, index.end):
+            offset = edge - origin
+            inside = offset < span
+            (sub_keys if evidence.kind == EVIDENCE_SUB_BINDING else acct_keys).append(
+                key[inside] * span + offset[inside])
+    shift = max(8, int(np.ceil(np.log2(max(channels * span / 2 ** 21, 1)))))
+    bucket = 1 << shift
+    stride = ((span + bucket - 1) >> shift) << shift
+    parts = [np.arange(channels, dtype=np.int64) * stride]
+    for keys, wanted in ((acct_keys, chan_acct), (sub_keys, chan_sub)):
+        if keys:
+            which, offset = _expand_ranges(np.unique(np.concatenate(keys)), span, wanted)
+            parts.append(which * stride + offset)
+    bounds = np.unique(np.concatenate(parts))
+    segments = bounds.size
+    p_chan = bounds // stride
+    point, c_person, c_row, c_weight_end, c_level, c_kind = _credit_points(
+        levels, login_sub, chan_acct[p_chan], chan_sub[p_chan], origin + bounds % stride)
+    if not point.size:
+        return _empty_attribution(n)
+    seg_k = np.bincount(point, minlength=segments)
+    seg_lo = np.cumsum(seg_k) - seg_k
+    seg_level = np.zeros(segments, np.int8)
+    seg_level[point] = c_level
+    k = seg_k[point]
+    c_share = 1.0 / k
+    c_confidence = _CONFIDENCE[c_level] * (1.0 + 1.0 / k) / 2.0
     rules = _arr(data.account_split_rule, np.int64)
-    if rules.size and (rules != SPLIT_EQUAL).any():
-        row_rule = rules[s_acct[position]]
-        presence_rows = np.flatnonzero(row_rule == SPLIT_PRESENCE)
-        if presence_rows.size:
-            at = position[presence_rows]
-            conv_end_sorted = end[order[at]]
-            weight = (np.minimum(weight_end[presence_rows], conv_end_sorted) - s_start[at]).astype(np.float64)
+    c_rule = rules[chan_acct[p_chan[point]]] if rules.size else np.zeros(point.size, np.int64)
+    capacity_rows = np.flatnonzero(c_rule == SPLIT_CAPACITY)
+    if capacity_rows.size:
+        weight = np.maximum(_arr(data.person_capacity, np.float64)[c_person[capacity_rows]], 0.0)
+        total = np.bincount(point[capacity_rows], weights=weight, minlength=segments)[point[capacity_rows]]
+        c_share[capacity_rows] = np.where(total > 0, weight / np.where(total > 0, total, 1), c_share[capacity_rows])
+    c_presence = c_rule == SPLIT_PRESENCE
+
+    # buckets: the segment holding each bucket's first second, -1 where a boundary falls inside
+    buckets = channels * (stride >> shift)
+    bucket_of = bounds >> shift
+    inner = (bounds & (bucket - 1)) != 0
+    before = np.cumsum(np.bincount(bucket_of, minlength=buckets))
+    table = (before - 1).astype(np.int32)
+    table[np.bincount(bucket_of[inner], minlength=buckets) > 0] = -1
+
+    # conversations → segments → candidates
+    q = chan * stride + (start - origin)
+    seg = table[q >> shift]
+    dirty = np.flatnonzero(seg < 0)
+    if dirty.size:
+        seg[dirty] = np.searchsorted(bounds, q[dirty], "right") - 1
+    conv_level = seg_level[seg]
+    count = seg_k[seg]
+    selected = np.flatnonzero(count)
+    low, left = seg_lo[seg[selected]], count[selected]
+    conv_parts, cand_parts = [], []
+    slot = 0
+    while selected.size:  # one pass per candidate slot (as many as the most people sharing a conversation)
+        conv_parts.append(selected)
+        cand_parts.append(low + slot)
+        slot += 1
+        more = np.flatnonzero(left > slot)
+        if more.size < selected.size:
+            selected, low, left = selected[more], low[more], left[more]
+    conv = np.concatenate(conv_parts) if conv_parts else np.zeros(0, np.int64)
+    cand = np.concatenate(cand_parts) if cand_parts else np.zeros(0, np.int64)
+    share = c_share[cand]
+    if c_presence.any():
+        rows = np.flatnonzero(c_presence[cand])
+        if rows.size:
+            at = conv[rows]
+            conv_start = start[at]
+            weight = (np.minimum(c_weight_end[cand[rows]], end[at]) - conv_start).astype(np.float64)
             total = np.bincount(at, weights=weight, minlength=n)[at]
-            share[presence_rows] = np.where(total > 0, weight / np.where(total > 0, total, 1), share[presence_rows])
-        capacity_rows = np.flatnonzero(row_rule == SPLIT_CAPACITY)
-        if capacity_rows.size:
-            at = position[capacity_rows]
-            weight = np.maximum(_arr(data.person_capacity, np.float64)[person[capacity_rows]], 0.0)
-            total = np.bincount(at, weights=weight, minlength=n)[at]
-            share[capacity_rows] = np.where(total > 0, weight / np.where(total > 0, total, 1), share[capacity_rows])
-    confidence = _CONFIDENCE[level] * (1.0 + 1.0 / k) / 2.0
-    conv = order[position]
-    decided_level = np.zeros(n, np.int8)
-    decided_level[position] = level
-    conv_level[order] = decided_level
-    return Attribution(conv.astype(np.int64), person.astype(np.int32), share, level, confidence,
-                       row.astype(np.int64), kind, conv_level)
+            share[rows] = np.where(total > 0, weight / np.where(total > 0, total, 1), share[rows])
+    return Attribution(conv.astype(np.int64), c_person[cand].astype(np.int32), share, c_level[cand],
+                       c_confidence[cand], c_row[cand].astype(np.int64), c_kind[cand], conv_level)
 
 
 # --- login sessions → people ---------------------------------------------------------------------------

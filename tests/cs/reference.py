@@ -5,19 +5,15 @@ bench/cs.py times the engine against it."""
 from portal.cs import engine
 
 
-def _by_day(keys, starts, ends):
-    """{(key, UTC day): [rows of intervals overlapping that day]} — a plain index so
-    that each conversation looks at a handful of intervals, not all of them."""
+def _by_key(keys):
+    """{key: [rows with that key]}: each conversation looks at its own account's
+    (sub-account's, person's) evidence only."""
     index = {}
-    for row, (key, start, end) in enumerate(zip(keys, starts, ends)):
-        if end <= start:
-            continue
-        for day in range(start // DAY, (end - 1) // DAY + 1):
-            index.setdefault((key, day), []).append(row)
+    for row, key in enumerate(keys):
+        index.setdefault(key, []).append(row)
     return index
 
 
-DAY = 86400
 
 
 def attribute(data):
@@ -25,16 +21,15 @@ def attribute(data):
     by (conv, person), and the list of each conversation's deciding level."""
     d = {name: getattr(data, name).tolist() for name in data.__dataclass_fields__}
     capacity = [float(v) for v in d["person_capacity"]]
-    sub_bindings = _by_day(d["sub_binding_sub"], d["sub_binding_start"], d["sub_binding_end"])
-    account_bindings = _by_day(d["account_binding_account"], d["account_binding_start"], d["account_binding_end"])
-    logins = _by_day(d["login_account"], d["login_start"], d["login_end"])
-    rosters = _by_day(d["roster_account"], d["roster_start"], d["roster_end"])
-    presence = _by_day(d["presence_person"], d["presence_start"], d["presence_end"])
+    sub_bindings = _by_key(d["sub_binding_sub"])
+    account_bindings = _by_key(d["account_binding_account"])
+    logins = _by_key(d["login_account"])
+    rosters = _by_key(d["roster_account"])
+    presence = _by_key(d["presence_person"])
     rows, conv_levels = [], []
     for c in range(len(d["conv_account"])):
         account, sub, t = d["conv_account"][c], d["conv_sub_account"][c], d["conv_start"][c]
         conv_end = max(d["conv_end"][c], t)
-        day = t // DAY
         found, level = {}, 0
 
         def offer(person, weight_end, row, kind):
@@ -43,28 +38,28 @@ def attribute(data):
                 found[person] = (weight_end, row, kind)
 
         if sub >= 0:
-            for i in sub_bindings.get((sub, day), ()):
+            for i in sub_bindings.get(sub, ()):
                 if d["sub_binding_start"][i] <= t < d["sub_binding_end"][i]:
                     offer(d["sub_binding_person"][i], d["sub_binding_end"][i], i, engine.EVIDENCE_SUB_BINDING)
         if not found:
-            for i in account_bindings.get((account, day), ()):
+            for i in account_bindings.get(account, ()):
                 if d["account_binding_start"][i] <= t < d["account_binding_end"][i]:
                     offer(d["account_binding_person"][i], d["account_binding_end"][i], i,
                           engine.EVIDENCE_ACCOUNT_BINDING)
         if found:
             level = engine.LEVEL_BOUND
         if not found:
-            for i in logins.get((account, day), ()):
+            for i in logins.get(account, ()):
                 login_sub = d["login_sub_account"][i]
                 if (d["login_person"][i] >= 0 and (sub < 0 or login_sub < 0 or sub == login_sub)
                         and d["login_start"][i] <= t < d["login_end"][i]):
                     offer(d["login_person"][i], d["login_end"][i], i, engine.EVIDENCE_LOGIN)
             level = engine.LEVEL_LOGIN if found else 0
-        rostered = [r for r in rosters.get((account, day), ()) if d["roster_start"][r] <= t < d["roster_end"][r]]
+        rostered = [r for r in rosters.get(account, ()) if d["roster_start"][r] <= t < d["roster_end"][r]]
         if not found:
             for r in rostered:
                 person = d["roster_person"][r]
-                for q in presence.get((person, day), ()):
+                for q in presence.get(person, ()):
                     if d["presence_start"][q] <= t < d["presence_end"][q]:
                         offer(person, min(d["roster_end"][r], d["presence_end"][q]), r,
                               engine.EVIDENCE_CLOCKED_ROSTERED)
