@@ -652,13 +652,19 @@ def service_seconds_between(a_local, b_local, open_second, close_second):
     open_second = np.asarray(open_second, np.int64)
     close_second = np.asarray(close_second, np.int64)
     wraps = close_second <= open_second
-    width = np.where(wraps, close_second + DAY - open_second, close_second - open_second)
+    if not wraps.any():
+        width = close_second - open_second
 
-    def served_until(x):
-        day, second = np.divmod(x, DAY)
-        straight = np.clip(second - open_second, 0, np.maximum(close_second - open_second, 0))
-        wrapped = np.minimum(second, close_second) + np.maximum(second - open_second, 0)
-        return day * width + np.where(wraps, wrapped, straight)
+        def served_until(x):
+            return (x // DAY) * width + np.minimum(np.maximum(x % DAY - open_second, 0), width)
+    else:
+        width = np.where(wraps, close_second + DAY - open_second, close_second - open_second)
+
+        def served_until(x):
+            day, second = np.divmod(x, DAY)
+            straight = np.clip(second - open_second, 0, np.maximum(close_second - open_second, 0))
+            wrapped = np.minimum(second, close_second) + np.maximum(second - open_second, 0)
+            return day * width + np.where(wraps, wrapped, straight)
 
     return np.maximum(served_until(b) - served_until(a), 0)
 
@@ -732,11 +738,31 @@ def _union_seconds(group, start, end):
     return np.maximum((end - low) - begin, 0)
 
 
+def _peak_open(group, opened, closed):
+    """Per row-group: the most intervals [opened, closed) open at once. The starts
+    and the ends are sorted by (group, instant), one int64 key each, and merged
+    (ends first on ties: an interval ending as another starts does not overlap
+    it); the i-th start then sees i + 1 − (ends before it) open."""
+    low = int(opened.min())
+    width = int(closed.max()) - low + 1
+    base = group * width
+    starts = np.sort(base + (opened - low))
+    ends = np.sort(base + (closed - low))
+    merged = np.sort(np.concatenate((ends << 1, (starts << 1) | 1)), kind="stable")  # two runs: a linear merge
+    position = np.flatnonzero(merged & 1)
+    count = starts.size
+    open_now = 2 * np.arange(count) + 1 - position
+    group_of = starts // width
+    first = np.flatnonzero(np.concatenate(([True], group_of[1:] != group_of[:-1])))
+    return group_of[first], np.maximum.reduceat(open_now, first)
+
+
 def daily_metrics(attribution: Attribution, conv_account, facts: ConversationFacts,
                   sessions_person, sessions_account, sessions_start_local, sessions_end_local) -> DailyMetrics:
     """Per (person, account, local day) sums of the metrics in the module docstring.
     Sessions are the login sessions matched to people (local seconds); a session
-    crossing midnight counts on each day for its part of it."""
+    crossing midnight counts on each day for its part of it. `conversations`
+    counts credit rows."""
     conv = attribution.conv
     person = attribution.person.astype(np.int64)
     share = attribution.share
@@ -755,77 +781,71 @@ def daily_metrics(attribution: Attribution, conv_account, facts: ConversationFac
     piece_person, piece_account = s_person[which], s_account[which]
 
     conv_day = _arr(facts.day)
-    row_day = conv_day[conv]
-    row_account = account[conv]
-    all_people = np.concatenate((person, piece_person))
-    all_accounts = np.concatenate((row_account, piece_account))
-    all_days = np.concatenate((row_day, piece_day))
-    if not all_people.size:
+    if not conv.size and not piece_day.size:
         zeros = np.zeros(0)
         ints = np.zeros(0, np.int64)
         return DailyMetrics(ints, ints, ints, ints, *([zeros] * 12), ints, ints)
-    day0 = int(all_days.min())
-    n_days = int(all_days.max()) - day0 + 1
-    n_accounts = int(all_accounts.max()) + 1
-    n_people = int(all_people.max()) + 1
-    dense = n_people * n_accounts * n_days
-    row_key = (person * n_accounts + row_account) * n_days + (row_day - day0)
+    credited = conv.size > 0
+
+    def extent(credit_values, piece_values):
+        parts = ([credit_values.min(), credit_values.max()] if credited else []) + \
+            ([piece_values.min(), piece_values.max()] if piece_values.size else [])
+        return int(min(parts)), int(max(parts))
+
+    day0, day_last = extent(conv_day, piece_day)
+    n_days = day_last - day0 + 1
+    n_accounts = extent(account, piece_account)[1] + 1
+    n_people = extent(person, piece_person)[1] + 1
+    cells = n_accounts * n_days
+    dense = n_people * cells
+    conv_cell = account * n_days + (conv_day - day0)
+    row_key = person * cells + conv_cell[conv]
     piece_key = (piece_person * n_accounts + piece_account) * n_days + (piece_day - day0)
     if dense <= 16_000_000:
-        present = np.zeros(dense, bool)
-        present[row_key] = True
+        counts = np.bincount(row_key, minlength=dense)
+        present = counts > 0
         present[piece_key] = True
         keys = np.flatnonzero(present)
-        compact = np.cumsum(present) - 1
+        compact = (np.cumsum(present) - 1)
         row_group, piece_group = compact[row_key], compact[piece_key]
+        conversations = counts[keys]
     else:
         keys, inverse = np.unique(np.concatenate((row_key, piece_key)), return_inverse=True)
         row_group, piece_group = inverse[:row_key.size], inverse[row_key.size:]
+        conversations = np.bincount(row_group, minlength=keys.size)
     groups = keys.size
 
     # per conversation
     start_local, reply_local = _arr(facts.start_local), _arr(facts.first_reply_local)
     end_local = np.maximum(_arr(facts.end_local), start_local)
     answered = reply_local >= 0
-    first_response = np.where(answered, service_seconds_between(start_local, np.where(answered, reply_local,
-                                                                                        start_local),
-                                                                 facts.service_open, facts.service_close), 0)
-    handling = np.where(answered, np.maximum(end_local - np.maximum(reply_local, start_local), 0), 0)
+    # a reply of -1 lies before the start: 0 service seconds
+    first_response = service_seconds_between(start_local, reply_local, facts.service_open, facts.service_close)
+    handling = np.maximum(end_local - np.maximum(reply_local, start_local), 0) * answered
     response = np.asarray(facts.response_seconds, np.float64)
     has_response = ~np.isnan(response)
     resolved = np.asarray(facts.resolved)
     rating = np.asarray(facts.rating)
-    bits = (answered.astype(np.int64) | ((resolved >= 0) << 1) | ((resolved == 1) << 2)
-            | (np.asarray(facts.reopened, bool) << 3) | ((rating > 0) << 4) | ((rating >= 4) << 5)
-            | (has_response << 6))
-    flags = np.bincount(row_group * 128 + bits[conv], weights=share, minlength=groups * 128).reshape(groups, 128)
-    masks = (np.arange(128)[:, None] >> np.arange(len(_BITS))[None, :]) & 1
+    bits = (answered.view(np.uint8) | ((resolved >= 0).view(np.uint8) << 1) | ((resolved == 1).view(np.uint8) << 2)
+            | (np.asarray(facts.reopened, bool).view(np.uint8) << 3) | ((rating > 0).view(np.uint8) << 4)
+            | ((rating >= 4).view(np.uint8) << 5) | (has_response.view(np.uint8) << 6))
+    flags = np.bincount((row_group << 7) | bits[conv], weights=share, minlength=groups * 128).reshape(groups, 128)
+    masks = ((np.arange(128)[:, None] >> np.arange(len(_BITS))[None, :]) & 1).astype(np.float64)
     summed = flags @ masks
     workload = flags.sum(axis=1)
-    conversations = np.bincount(row_group, minlength=groups)
 
     def weighted(values):
         return np.bincount(row_group, weights=share * values[conv], minlength=groups)
 
     first_response_seconds = weighted(first_response.astype(np.float64))
-    response_seconds = weighted(np.where(has_response, response, 0.0))
+    response_seconds = weighted(np.nan_to_num(response, nan=0.0))
     handling_seconds = weighted(handling.astype(np.float64))
 
-    # peak concurrency: sort starts and ends per group; open at the i-th start of a
-    # group = starts so far − ends at or before it (both arrays have the same group sizes)
     peak = np.zeros(groups, np.int64)
     if conv.size:
-        c_start = start_local[conv]
-        c_end = np.maximum(end_local[conv], c_start + 1)
-        low = int(c_start.min())
-        width = int(c_end.max()) - low + 1
-        base = row_group * width
-        starts_sorted = np.sort(base + (c_start - low))
-        ends_sorted = np.sort(base + (c_end - low))
-        open_now = np.arange(1, conv.size + 1) - np.searchsorted(ends_sorted, starts_sorted, "right")
-        group_of = starts_sorted // width
-        boundaries = np.flatnonzero(np.concatenate(([True], group_of[1:] != group_of[:-1])))
-        peak[group_of[boundaries]] = np.maximum.reduceat(open_now, boundaries)
+        opened = start_local[conv]
+        which_group, most = _peak_open(row_group, opened, np.maximum(end_local[conv], opened + 1))
+        peak[which_group] = most
 
     # online time: union of a group's session pieces
     online = np.zeros(groups, np.int64)
@@ -836,7 +856,7 @@ def daily_metrics(attribution: Attribution, conv_account, facts: ConversationFac
 
     day_of = keys % n_days + day0
     account_of = (keys // n_days) % n_accounts
-    person_of = keys // (n_days * n_accounts)
+    person_of = keys // cells
     columns = {name: summed[:, i] for i, name in enumerate(_BITS)}
     return DailyMetrics(
         person=person_of, account=account_of, day=day_of, conversations=conversations, workload=workload,
