@@ -483,7 +483,8 @@ def attribute(data: AttributionInput) -> Attribution:
         weight = np.maximum(_arr(data.person_capacity, np.float64)[c_person[capacity_rows]], 0.0)
         total = np.bincount(point[capacity_rows], weights=weight, minlength=segments)[point[capacity_rows]]
         c_share[capacity_rows] = np.where(total > 0, weight / np.where(total > 0, total, 1), c_share[capacity_rows])
-    c_presence = c_rule == SPLIT_PRESENCE
+    c_presence = (c_rule == SPLIT_PRESENCE) & (k > 1)   # a sole candidate's share is 1 whatever the weights
+    c_person = c_person.astype(np.int32)
 
     # buckets: the segment holding each bucket's first second, -1 where a boundary falls inside
     buckets = channels * (stride >> shift)
@@ -523,8 +524,8 @@ def attribute(data: AttributionInput) -> Attribution:
             weight = (np.minimum(c_weight_end[cand[rows]], end[at]) - conv_start).astype(np.float64)
             total = np.bincount(at, weights=weight, minlength=n)[at]
             share[rows] = np.where(total > 0, weight / np.where(total > 0, total, 1), share[rows])
-    return Attribution(conv.astype(np.int64), c_person[cand].astype(np.int32), share, c_level[cand],
-                       c_confidence[cand], c_row[cand].astype(np.int64), c_kind[cand], conv_level)
+    return Attribution(conv, c_person[cand], share, c_level[cand], c_confidence[cand], c_row[cand], c_kind[cand],
+                       conv_level)
 
 
 # --- login sessions → people ---------------------------------------------------------------------------
@@ -738,23 +739,22 @@ def _union_seconds(group, start, end):
     return np.maximum((end - low) - begin, 0)
 
 
-def _peak_open(group, opened, closed):
-    """Per row-group: the most intervals [opened, closed) open at once. The starts
-    and the ends are sorted by (group, instant), one int64 key each, and merged
-    (ends first on ties: an interval ending as another starts does not overlap
-    it); the i-th start then sees i + 1 − (ends before it) open."""
-    low = int(opened.min())
-    width = int(closed.max()) - low + 1
-    base = group * width
-    starts = np.sort(base + (opened - low))
-    ends = np.sort(base + (closed - low))
-    merged = np.sort(np.concatenate((ends << 1, (starts << 1) | 1)), kind="stable")  # two runs: a linear merge
-    position = np.flatnonzero(merged & 1)
-    count = starts.size
-    open_now = 2 * np.arange(count) + 1 - position
-    group_of = starts // width
-    first = np.flatnonzero(np.concatenate(([True], group_of[1:] != group_of[:-1])))
-    return group_of[first], np.maximum.reduceat(open_now, first)
+def _peak_open(group, opened, closed, width, sizes):
+    """Per row-group: the most intervals [opened, closed) open at once (instants
+    0 ≤ opened < closed < width, e.g. seconds since the group's local midnight;
+    `sizes[g]` rows in group g). Every start (+1) and end (−1) becomes one integer
+    key (group, instant, end before start on ties: an interval ending as another
+    starts does not overlap it); after one sort, the running sum of +1/−1 is the
+    number open, and each group's events sit together (2 × its size of them)."""
+    bits = int(width - 1).bit_length() + 1
+    dtype = np.int32 if (int(group.max()) + 1) << bits < 2 ** 31 else np.int64
+    base = group.astype(dtype) << bits
+    events = np.sort(np.concatenate((base | (closed.astype(dtype) << 1),
+                                     base | (opened.astype(dtype) << 1) | 1)))
+    running = np.cumsum(((events & 1) << 1) - 1, dtype=dtype)
+    present = np.flatnonzero(sizes)
+    first = 2 * (np.cumsum(sizes[present]) - sizes[present])
+    return present, np.maximum.reduceat(running, first)
 
 
 def daily_metrics(attribution: Attribution, conv_account, facts: ConversationFacts,
@@ -838,13 +838,16 @@ def daily_metrics(attribution: Attribution, conv_account, facts: ConversationFac
         return np.bincount(row_group, weights=share * values[conv], minlength=groups)
 
     first_response_seconds = weighted(first_response.astype(np.float64))
-    response_seconds = weighted(np.nan_to_num(response, nan=0.0))
+    response_seconds = weighted(np.fmax(response, 0.0))   # fmax: NaN (no messages) → 0
     handling_seconds = weighted(handling.astype(np.float64))
 
     peak = np.zeros(groups, np.int64)
     if conv.size:
-        opened = start_local[conv]
-        which_group, most = _peak_open(row_group, opened, np.maximum(end_local[conv], opened + 1))
+        # instants since the local midnight of the start day; an end after the day's
+        # end changes nothing about who is open at that day's starts
+        since = (start_local - conv_day * DAY).astype(np.int32)
+        until = np.minimum(np.maximum(end_local - conv_day * DAY, since + 1), DAY + 1).astype(np.int32)
+        which_group, most = _peak_open(row_group, since[conv], until[conv], DAY + 2, conversations)
         peak[which_group] = most
 
     # online time: union of a group's session pieces
