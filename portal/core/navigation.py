@@ -39,6 +39,8 @@ MENU = (
              exclude=("time.attendance.mine", "time.clock.me", "time.clock.punch")),
     MenuItem("time.leave.calendar", _l("Leave"), "time.view", ("time.leave.",),
              exclude=("time.leave.mine", "time.leave.request_form", "time.leave.quote")),
+    MenuItem("cs.dashboards.team", _l("Customer service"), "cs.view", ("cs.",),
+             exclude=("cs.dashboards.me", "cs.dashboards.help_page")),
     MenuItem("accounts.users", _l("Users"), "users.view",
              ("accounts.user", "accounts.new_user", "accounts.reset_password", "accounts.add_grant")),
     MenuItem("accounts.roles", _l("Roles"), "roles.manage", ("accounts.role", "accounts.new_role")),
@@ -46,6 +48,7 @@ MENU = (
     MenuItem("time.clock.me", _l("My time"), None,
              ("time.clock.me", "time.clock.punch", "time.roster.mine", "time.attendance.mine", "time.leave.mine",
               "time.leave.request_form", "time.leave.quote")),
+    MenuItem("cs.dashboards.me", _l("My service"), None, ("cs.dashboards.me", "cs.dashboards.help_page")),
     MenuItem("people.me", _l("My profile"), None),
 )
 
