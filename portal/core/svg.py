@@ -78,7 +78,7 @@ class _Frame:
 
 def _open(frame, title, description):
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {frame.width} {frame.height}"'
-             f' role="img" preserveAspectRatio="xMidYMid meet" font-size="11" font-family="sans-serif">',
+             f' role="img" preserveAspectRatio="xMidYMid meet" font-size="12" font-family="sans-serif">',
              f"<title>{escape(title)}</title>"]
     if description:
         parts.append(f"<desc>{escape(description)}</desc>")

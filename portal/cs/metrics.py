@@ -323,7 +323,7 @@ def team_dashboard(actor, unit, start, end, sort="workload", descending=True, he
     account_rows = _rows(accounts, account_sums, prior, _account_labels(accounts), "account", range_args)
     total = Row(0, "", "", {name: float(v[0]) for name, v in figures(everything, prior).items()}, dict(range_args))
     dashboard = Dashboard(unit, start, end, _table(person_rows, total, sort, descending),
-                          _table(account_rows, total, sort if sort != "name" else "name", descending),
+                          _table(account_rows, total, sort, descending),
                           _trend(data, start, end), prior)
     if heat:
         dashboard.heat = load_heat(accounts, _account_labels(accounts), start, end)

@@ -13,7 +13,6 @@ from factories import make_team_member
 from portal.core import svg
 from portal.core.errors import NotInScope
 from portal.cs import metrics
-from portal.cs.models import CsDailyMetric
 from portal.people.models import Employee
 
 DAY = dt.date(2026, 11, 3)
