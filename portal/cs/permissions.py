@@ -6,6 +6,7 @@ runs to a company; a person's workstations, bindings and appeals to the person
 store is, or where someone credited with it is (a lead sees the conversations
 credited to their team, whatever store they came from).
 """
+import peewee as pw
 from flask_babel import lazy_gettext as _l
 
 from portal.core.permissions import Permission, declare, register_object_type
@@ -23,3 +24,26 @@ register_object_type("cs_account_id", CsAccount, CsAccount.store, CS_VIEW)
 register_object_type("cs_import_id", CsImport, CsImport.company, CS_IMPORT)
 register_object_type("cs_api_token_id", CsApiToken, CsApiToken.company, CS_MANAGE)
 register_object_type("cs_run_id", CsAttributionRun, CsAttributionRun.company, CS_VIEW)
+
+
+def conversation_condition(scope, permission):
+    """A conversation is in scope where its account's store is, or where someone
+    credited with it is (correlated EXISTS: one row checked, nobody listed)."""
+    from portal.cs.models import CsAttribution, CsConversation
+    from portal.people.models import Employee
+    from portal.people.permissions import employee_condition
+
+    by_store = pw.fn.EXISTS(CsAccount.select(pw.SQL("1")).where(
+        (CsAccount.id == CsConversation.account) & scope.condition(CsAccount.store, permission)))
+    by_person = pw.fn.EXISTS(CsAttribution.select(pw.SQL("1")).join(Employee).where(
+        (CsAttribution.conversation == CsConversation.id) & employee_condition(scope, permission)))
+    return by_store | by_person
+
+
+def _register_conversation():
+    from portal.cs.models import CsConversation
+
+    register_object_type("cs_conversation_id", CsConversation, None, CS_VIEW, conversation_condition)
+
+
+_register_conversation()

@@ -2,8 +2,8 @@
 app registers the domain from its one list (portal.DOMAINS)."""
 from flask import Blueprint
 
-from portal.cs import account_views, dashboard_views, import_views
+from portal.cs import account_views, conversation_views, dashboard_views, import_views
 
 blueprint = Blueprint("cs", __name__, url_prefix="/cs")
-for _part in (account_views, import_views, dashboard_views):
+for _part in (account_views, import_views, dashboard_views, conversation_views):
     blueprint.register_blueprint(_part.blueprint)

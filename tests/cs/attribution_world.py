@@ -36,7 +36,8 @@ def make_cs_conversation(account, start, minutes=10, sub_account=None, reply_aft
         else None, ended_at=start + dt.timedelta(minutes=minutes), **values)
 
 
-def build_world(store="CN-JD", day=DAY):
+def build_world(store="CN-JD", day=DAY, bound=None):
+    """`bound`: the person the sub-account is bound to (by default a new one)."""
     store = unit_by_code(store)
     company = store.company
     zone = company_zone(company)
@@ -45,7 +46,8 @@ def build_world(store="CN-JD", day=DAY):
         return local_instant(zone, on, hour * 60 + minute)
 
     team = make_roster_team(store)
-    bound, ip_person, clocked, rostered = (make_roster_person(team) for _ in range(4))
+    ip_person, clocked, rostered = (make_roster_person(team) for _ in range(3))
+    bound = bound or make_roster_person(team)
     account = make_cs_account(store)
     sub = CsSubAccount.create(account=account.id, name=f"{account.code}:waiter")
     binding = CsSubAccountBinding.create(sub_account=sub.id, employee=bound.id, valid_from=day - dt.timedelta(days=3))
