@@ -96,7 +96,19 @@ def china(db):
     make_clock_import(excn, "hr.cn")
     _person_with_records("EXCN", legal_name="王芳", national_id="110101199003071234")
     make_contact_change("agent.jd1")
+    _cs_conversation("CN-JD")
     return _objects_in(excn, outside=unit_by_code("EXDE"))
+
+
+def _cs_conversation(store_code):
+    """A CS account of the store and one conversation on it (cs_conversation_id)."""
+    from portal.cs.models import CsAccount, CsConversation
+
+    store = unit_by_code(store_code)
+    account = CsAccount.create(company=store.company_id, store=store.id, code=f"WALK-{store_code}", name="Walk")
+    start = dt.datetime(2026, 3, 10, 2)
+    return CsConversation.create(company=store.company_id, account=account.id, session_id="WALK-1",
+                                 started_at=start, ended_at=start + dt.timedelta(minutes=5))
 
 
 def _person_with_records(company_code, **values):
@@ -136,6 +148,7 @@ def germany(db):
         "calendar_day_id": CalendarDay.select(CalendarDay.id).where(CalendarDay.company == exde.id)
         .order_by(CalendarDay.id).scalar(),
         "department": unit_by_code("EXDE-CS").id, "team": team.id, "role": role.id,
+        "cs_conversation_id": _cs_conversation("EXDE-CS").id,
     }
 
 
