@@ -20,6 +20,7 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 jobs_cli = AppGroup("jobs", help="Background jobs.")
 people_cli = AppGroup("people", help="Employee records: import, field keys, reminders.")
 time_cli = AppGroup("time", help="Time: clock events, rosters, attendance, leave.")
+cs_cli = AppGroup("cs", help="Customer service: imports, attribution.")
 
 
 def migration_runner():
@@ -317,7 +318,28 @@ def time_accrue_leave(day):
     click.echo(f"Accrued {result['accrued']} balance(s); {result['expired']} carry-over expiry entry(ies).")
 
 
+@cs_cli.command("recompute")
+@click.option("--company", "company_code", required=True, help="Code of the company, such as EXCN.")
+@click.option("--month", required=True, help="The month to attribute, YYYY-MM.")
+def cs_recompute(company_code, month):
+    """Attribute the company's conversations of the month again and store credits and daily figures."""
+    from portal.core.permissions import Actor
+    from portal.cs.attribution import compute_period, month_bounds
+    from portal.org.models import OrgUnit
+
+    company = OrgUnit.get_or_none((OrgUnit.code == company_code) & (OrgUnit.kind == "company"))
+    if company is None:
+        raise click.ClickException(f"No company with code {company_code}.")
+    try:
+        first, last = month_bounds(dt.date.fromisoformat(month + "-01"))
+    except ValueError:
+        raise click.ClickException("--month must be YYYY-MM.") from None
+    (run,) = compute_period(Actor.system(), company, first, last)
+    click.echo(f"{company.code} {month}: {run.conversations} conversations, {run.attributed} attributed, "
+               f"{run.unattributed} unattributed.")
+
+
 def register_commands(app):
-    for command in (db_cli, audit_cli, jobs_cli, people_cli, time_cli, create_admin, seed_demo, demo_logins, backup,
-                    restore):
+    for command in (db_cli, audit_cli, jobs_cli, people_cli, time_cli, cs_cli, create_admin, seed_demo, demo_logins,
+                    backup, restore):
         app.cli.add_command(command)

@@ -83,3 +83,25 @@ def test_a_range_computes_each_month(db):
     runs = attribution.compute_period(SYSTEM, w.company, dt.date(2026, 2, 20), dt.date(2026, 4, 2))
     assert [r.period_start for r in runs] == [dt.date(2026, 2, 1), dt.date(2026, 3, 1), dt.date(2026, 4, 1)]
     assert [r.conversations for r in runs] == [0, 5, 0]
+
+
+def test_recompute_command(app, db):
+    w = build_world()
+    result = app.test_cli_runner().invoke(args=["cs", "recompute", "--company", w.company.code, "--month", "2026-03"])
+    assert result.exit_code == 0, result.output
+    assert "5 conversations, 4 attributed, 1 unattributed" in result.output
+    bad = app.test_cli_runner().invoke(args=["cs", "recompute", "--company", w.company.code, "--month", "March"])
+    assert bad.exit_code != 0
+
+
+def test_the_recompute_job_redoes_stale_runs(db):
+    w = build_world()
+    attribution.compute_period(SYSTEM, w.company, w.day, w.day)
+    attribution.mark_stale(w.company.id, w.day)
+
+    class Progress:
+        def update(self, *args, **kwargs):
+            pass
+
+    assert attribution.run_recompute(Progress()) == {"runs": 1}
+    assert not CsAttributionRun.get(CsAttributionRun.company == w.company.id).stale
