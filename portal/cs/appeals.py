@@ -12,7 +12,6 @@ credit on reload), and its month's run is marked stale: the recompute job redoes
 the run and its daily metrics (queued right after a lead's override commits; for an
 accepted appeal by the periodic recompute, every 15 minutes).
 """
-import datetime as dt
 import json
 
 from flask_babel import gettext as _, lazy_gettext as _l
