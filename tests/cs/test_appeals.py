@@ -105,3 +105,15 @@ def test_lead_override_outside_scope_is_refused(world):
         appeals.override_credit(actor("lead.jd"), world.convs.login, None, "no")
     with pytest.raises(ServiceError):  # the person must be in the lead's scope
         appeals.override_credit(actor("lead.jd"), world.convs.bound, world.ip_person.id, "moved")
+
+
+def test_not_mine_with_others_credited_leaves_it_to_them(world):
+    agent = agent_employee()
+    CsAttribution.update(share=0.5).where(CsAttribution.conversation == world.convs.login.id).execute()
+    CsAttribution.create(run=CsAttributionRun.get().id, conversation=world.convs.login.id, employee=agent.id,
+                         share=0.5, level=2, confidence=0.7)
+    appeal = appeals.submit_appeal(actor("agent.jd1"), world.convs.login, "not_mine", "我没登录")
+    approve_all(appeal.approval_id)
+    assert credits(world.convs.login) == [(world.ip_person.id, 1.0, 0)]
+    attribution.recompute_stale()
+    assert credits(world.convs.login) == [(world.ip_person.id, 1.0, 0)]
