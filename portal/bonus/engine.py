@@ -58,8 +58,9 @@ Pipeline, per pool
    absolute terms and overtake their remainder (Hypothesis finds such cases); the
    relative rank keeps a person's amount from decreasing when their own data improves.
    Ties by index break symmetry: people with identical data may differ by one unit.
-   To make the float engine and the Decimal reference agree, shares within R·2⁻⁴⁰ of a
-   whole unit count as whole, and the rank key is rounded to multiples of 2⁻³⁰.
+   To make the float engine and the Decimal reference agree, shares within
+   min(R·2⁻⁴⁶, 1/(4n)) of a whole unit count as whole (n the people sharing), and the
+   rank key is rounded to multiples of 2⁻³⁰.
 
 Money stays integer (int64 minor units); floats only carry shares. Pools must stay
 below 2⁴⁰ minor units (`pool_too_large`).
@@ -98,7 +99,7 @@ ERRORS = {
     NOBODY_ELIGIBLE: "bonus.nobody_eligible",
 }
 MAX_POOL = 2 ** 40
-SNAP = 2.0 ** -40
+SNAP = 2.0 ** -46
 KEY_SCALE = 2.0 ** 30
 
 
@@ -249,7 +250,9 @@ def water_fill(weight, lo, hi, total, active):
 def round_shares(share, total, active):
     """Integer units per person, ⌊s⌋ or ⌈s⌉, summing to `total` (module docstring, step 8)."""
     pools, n = share.shape
-    tol = np.maximum(total, 1)[:, None] * SNAP
+    # within float error of a whole unit counts as whole; never so wide that the snaps of all
+    # people together could pass a whole unit (Σ⌊s⌋ ≤ total)
+    tol = np.minimum(np.maximum(total, 1) * SNAP, 0.25 / np.maximum(active.sum(axis=1), 1))[:, None]
     whole = np.rint(share)
     s = np.where(np.abs(share - whole) <= tol, whole, share)
     base = np.floor(s)

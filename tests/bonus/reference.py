@@ -8,7 +8,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, localc
 from portal.bonus import engine
 
 PREC = 60
-SNAP = Decimal(2) ** -40
+SNAP = Decimal(2) ** -46
 KEY_SCALE = Decimal(2) ** 30
 
 
@@ -89,7 +89,7 @@ def _water_fill(w, lo, hi, total, active):
 
 def _round(share, total, active):
     n = len(share)
-    tol = max(total, 1) * SNAP
+    tol = min(max(total, 1) * SNAP, Decimal("0.25") / max(sum(1 for a in active if a), 1))
     s = []
     for x in share:
         whole = x.quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
