@@ -55,7 +55,8 @@ def pools(draw, min_people=1, max_people=9, bounds=True, adjustments=True, units
                       st.just(NAN))
     values = [[draw(value) for _ in range(k)] for _ in range(n)]
     unit = draw(st.sampled_from(units))
-    pool = draw(st.one_of(st.integers(0, 50), st.integers(0, 10_000_000), st.integers(0, 2 ** 39))) * draw(st.sampled_from((1, unit)))
+    size = st.one_of(st.integers(0, 50), st.integers(0, 10_000_000), st.integers(0, 2 ** 39))
+    pool = draw(size) * draw(st.sampled_from((1, unit)))
     rule = {
         "weights": [draw(st.integers(0, 10)) for _ in range(k)],
         "direction": [draw(st.sampled_from((engine.HIGHER, engine.LOWER))) for _ in range(k)],
