@@ -486,24 +486,26 @@ def attribute(data: AttributionInput) -> Attribution:
     c_presence = (c_rule == SPLIT_PRESENCE) & (k > 1)   # a sole candidate's share is 1 whatever the weights
     c_person = c_person.astype(np.int32)
 
-    # buckets: the segment holding each bucket's first second, -1 where a boundary falls inside
+    # buckets: what the segment holding each bucket's first second holds, packed in one
+    # int64 (first candidate, candidate count, level); -1 where a boundary falls inside
+    count_bits = max(int(seg_k.max()).bit_length(), 1)
+    packed_seg = (seg_lo << (count_bits + 3)) | (seg_k << 3) | seg_level
     buckets = channels * (stride >> shift)
     bucket_of = bounds >> shift
     inner = (bounds & (bucket - 1)) != 0
-    before = np.cumsum(np.bincount(bucket_of, minlength=buckets))
-    table = (before - 1).astype(np.int32)
+    table = packed_seg[np.cumsum(np.bincount(bucket_of, minlength=buckets)) - 1]
     table[np.bincount(bucket_of[inner], minlength=buckets) > 0] = -1
 
     # conversations → segments → candidates
     q = chan * stride + (start - origin)
-    seg = table[q >> shift]
-    dirty = np.flatnonzero(seg < 0)
+    packed = table[q >> shift]
+    dirty = np.flatnonzero(packed < 0)
     if dirty.size:
-        seg[dirty] = np.searchsorted(bounds, q[dirty], "right") - 1
-    conv_level = seg_level[seg]
-    count = seg_k[seg]
-    selected = np.flatnonzero(count)
-    low, left = seg_lo[seg[selected]], count[selected]
+        packed[dirty] = packed_seg[np.searchsorted(bounds, q[dirty], "right") - 1]
+    conv_level = (packed & 7).astype(np.int8)
+    selected = np.flatnonzero(packed & (((1 << count_bits) - 1) << 3))
+    picked = packed[selected]
+    low, left = picked >> (count_bits + 3), (picked >> 3) & ((1 << count_bits) - 1)
     conv_parts, cand_parts = [], []
     slot = 0
     while selected.size:  # one pass per candidate slot (as many as the most people sharing a conversation)

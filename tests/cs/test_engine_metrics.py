@@ -189,3 +189,14 @@ def test_peak_concurrency():
 def test_nothing_to_sum():
     daily = run([(TEN, -1, TEN, -1, False, 0, NAN)], [])
     assert len(daily) == 0
+
+
+def test_peak_concurrency_with_many_groups():
+    # 9,000 person-days (the engine's keys no longer fit 32 bits): two overlapping conversations each
+    people = 9000
+    convs = [(TEN, TEN + 10, TEN + 30 * M, -1, False, 0, NAN), (TEN + M, TEN + M + 5, TEN + 2 * M, -1, False, 0, NAN),
+             (TEN + 40 * M, TEN + 40 * M + 5, TEN + 41 * M, -1, False, 0, NAN)]
+    credits = [(c, p, 1.0) for p in range(people) for c in range(3)]
+    daily = run(convs, credits)
+    assert len(daily) == people
+    assert (daily.peak_concurrency == 2).all() and (daily.conversations == 3).all()
