@@ -15,6 +15,7 @@ from portal.core.audit import record_event
 from portal.core.auth import hash_password
 from portal.core.db import chunked_insert, database, utcnow
 from portal.core.permissions import Actor
+from portal.demo_cs import CS_DAILY_CONVERSATIONS, seed_cs
 from portal.demo_people import seed_people
 from portal.demo_time import ROSTER_MONTHS_BACK, seed_time
 from portal.org.models import OrgUnit
@@ -111,9 +112,12 @@ def _people_names(country, rng):
             yield rng.choice(JP_NAMES)
 
 
-def seed(people=300, echo=print, seed_value=20261122, time_history_months=ROSTER_MONTHS_BACK):
+def seed(people=300, echo=print, seed_value=20261122, time_history_months=ROSTER_MONTHS_BACK,
+         cs_history_days=None, cs_daily_conversations=CS_DAILY_CONVERSATIONS):
     """Create the demo group on an empty database; a seeded one is left alone.
-    Rosters and punches reach back to the first of the month `time_history_months` back."""
+    Rosters and punches reach back to the first of the month `time_history_months` back;
+    CS conversations `cs_history_days` days (None: as far as the rosters), about
+    `cs_daily_conversations` a day."""
     if OrgUnit.select().exists():
         echo("The database already holds a group; demo data not added.")
         return False
@@ -152,6 +156,7 @@ def seed(people=300, echo=print, seed_value=20261122, time_history_months=ROSTER
         staff = _seed_staff(teams, people - len(DEMO_LOGINS), roles, rng)
         seed_people(units, staff, rng)
         seed_time(units, rng, history_months=time_history_months)
+    seed_cs(units, rng, history_days=cs_history_days, daily_conversations=cs_daily_conversations, echo=echo)
     echo(f"Seeded Example Group: {OrgUnit.select().count()} units, {User.select().count()} users.")
     return True
 

@@ -67,7 +67,8 @@ def _migrate_and_seed(url):
         upgrade_database()
         # The demo's rosters and punches from this month only: every test copies this
         # database, and three months of them would double its size and the copy's time.
-        seed(echo=lambda *_: None, time_history_months=0)
+        # A week of CS conversations, ~300 a day (~2,300): enough for every evidence level.
+        seed(echo=lambda *_: None, time_history_months=0, cs_history_days=7, cs_daily_conversations=300)
     database.close()
     if hasattr(database.obj, "close_all"):
         database.obj.close_all()
