@@ -23,7 +23,7 @@ BUILTIN_ROLES = {
     ),
     "team_lead": (_l("Team lead"), _l("Leads a team: sees its unit and people, keeps its roster, requests transfers."),
                   ("org.view", "users.view", "people.view", "posts.view", "people.transfer", "time.view",
-                   "time.roster", "time.export", "cs.view", "cs.override", "cs.export")),
+                   "time.roster", "time.export", "cs.view", "cs.override", "cs.export", "cs.workstations")),
     "employee": (_l("Employee"), _l("Self-service: one's own records and requests."), ("org.view",)),
     "auditor": (
         _l("Auditor"),

@@ -4,6 +4,7 @@ import functools
 import wtforms
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations as wtforms_translations
 from markupsafe import Markup, escape
 from wtforms import HiddenField, SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -101,6 +102,15 @@ def parse_page(args):
         return max(1, int(args.get("page", 1)))
     except (TypeError, ValueError):
         return 1
+
+
+class PlainForm(wtforms.Form):
+    """A form without a CSRF token (a GET filter, or a part of a bigger form),
+    speaking WTForms' own messages in the reader's language like a FlaskForm."""
+
+    class Meta:
+        def get_translations(self, form):
+            return wtforms_translations
 
 
 class ConfirmForm(FlaskForm):
