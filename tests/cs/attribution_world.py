@@ -73,3 +73,10 @@ def build_world(store="CN-JD", day=DAY, bound=None):
                            clocked=clocked, rostered=rostered, account=account, sub=sub, binding=binding,
                            station=station, login=login, entry_clocked=entry_clocked, entry_both=entry_both,
                            entry_evening=entry_evening, convs=convs, at=at, day=day)
+
+
+def world_run(world):
+    """The attribution run of the world's month (the demo keeps runs of its own months in the same company)."""
+    from portal.cs.models import CsAttributionRun
+    return CsAttributionRun.get((CsAttributionRun.company == world.company.id)
+                                & (CsAttributionRun.period_start == world.day.replace(day=1)))

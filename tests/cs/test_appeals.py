@@ -1,6 +1,6 @@
 import pytest
 
-from attribution_world import build_world
+from attribution_world import build_world, world_run
 from factories import SYSTEM
 from portal.accounts.models import User
 from portal.approvals.models import ApprovalRequest
@@ -47,7 +47,7 @@ def test_not_mine_accepted_leaves_it_unattributed_and_recompute_keeps_it(world):
     assert credits(world.convs.bound) == []
     override = CsOverride.get(CsOverride.conversation == world.convs.bound.id)
     assert override.employee_id is None and override.appeal_id == appeal.approval_id
-    run = CsAttributionRun.get(CsAttributionRun.company == world.company.id)
+    run = world_run(world)
     assert run.stale
     attribution.recompute_stale()
     assert credits(world.convs.bound) == []
@@ -56,7 +56,7 @@ def test_not_mine_accepted_leaves_it_unattributed_and_recompute_keeps_it(world):
 def test_mine_accepted_credits_the_appellant_wholly(world, client_for):
     agent = agent_employee()
     # the agent cannot see the login conversation; make it visible by a shared credit first
-    CsAttribution.create(run=CsAttributionRun.get().id, conversation=world.convs.login.id, employee=agent.id,
+    CsAttribution.create(run=world_run(world).id, conversation=world.convs.login.id, employee=agent.id,
                          share=0.0, level=4, confidence=0.1)
     appeal = appeals.submit_appeal(actor("agent.jd1"), world.convs.login, "mine", "是我接待的")
     approve_all(appeal.approval_id)
@@ -110,7 +110,7 @@ def test_lead_override_outside_scope_is_refused(world):
 def test_not_mine_with_others_credited_leaves_it_to_them(world):
     agent = agent_employee()
     CsAttribution.update(share=0.5).where(CsAttribution.conversation == world.convs.login.id).execute()
-    CsAttribution.create(run=CsAttributionRun.get().id, conversation=world.convs.login.id, employee=agent.id,
+    CsAttribution.create(run=world_run(world).id, conversation=world.convs.login.id, employee=agent.id,
                          share=0.5, level=2, confidence=0.7)
     appeal = appeals.submit_appeal(actor("agent.jd1"), world.convs.login, "not_mine", "我没登录")
     approve_all(appeal.approval_id)

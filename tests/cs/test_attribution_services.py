@@ -1,7 +1,7 @@
 import datetime as dt
 import json
 
-from attribution_world import build_world, make_cs_conversation
+from attribution_world import build_world, make_cs_conversation, world_run
 from factories import SYSTEM
 from portal.cs import attribution
 from portal.cs.models import CsAttribution, CsAttributionRun, CsDailyMetric, CsOverride
@@ -60,7 +60,8 @@ def test_recompute_is_idempotent(db):
     attribution.compute_period(SYSTEM, w.company, w.day, w.day)
     again = sorted((c.conversation_id, c.employee_id, c.share, c.level, c.evidence) for c in CsAttribution.select())
     assert first == again and CsDailyMetric.select().count() == metrics
-    assert CsAttributionRun.select().where(CsAttributionRun.company == w.company.id).count() == 1
+    assert CsAttributionRun.select().where((CsAttributionRun.company == w.company.id)
+                                          & (CsAttributionRun.period_start == w.day.replace(day=1))).count() == 1
 
 
 def test_override_wins_and_stale_runs_recompute(db):
@@ -74,7 +75,7 @@ def test_override_wins_and_stale_runs_recompute(db):
     assert (credit.employee_id, credit.level, credit.confidence) == (w.rostered.id, 0, 1.0)
     assert json.loads(credit.evidence)["kind"] == "override"
     assert credits_of(w.convs.login) == []
-    run = CsAttributionRun.get(CsAttributionRun.company == w.company.id)
+    run = world_run(w)
     assert (run.attributed, run.unattributed, run.stale) == (3, 2, False)
 
 
@@ -104,4 +105,4 @@ def test_the_recompute_job_redoes_stale_runs(db):
             pass
 
     assert attribution.run_recompute(Progress()) == {"runs": 1}
-    assert not CsAttributionRun.get(CsAttributionRun.company == w.company.id).stale
+    assert not world_run(w).stale

@@ -11,8 +11,9 @@ from portal.accounts.models import User
 from portal.audit.models import AuditEvent
 from portal.people.models import Employee
 
-DAY = dt.date(2026, 11, 3)
-RANGE = "start=2026-11-01&end=2026-11-30"
+# A month the tests' demo (the last week before today) leaves empty.
+DAY = dt.date(2026, 9, 3)
+RANGE = "start=2026-09-01&end=2026-09-30"
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def data(db):
                       first_response_seconds=100.0)
     vip = make_team_member(unit_by_code("CN-VIP-CS-A"), "Vip Person")
     make_daily_metric(vip, make_dashboard_account("CN-VIP"), DAY, conversations=3, workload=3.0)
-    make_conversations(account, [dt.datetime(2026, 11, 3, 2, 30)] * 3)
+    make_conversations(account, [dt.datetime(2026, 9, 3, 2, 30)] * 3)
     return {"team": team, "account": account, "first": first, "second": second, "agent": agent, "vip": vip}
 
 
@@ -156,12 +157,7 @@ def test_menu_entries(lead_client, agent_client, db):
     assert "My service" in agent_page
 
 
-def test_figures_link_to_their_conversations(lead_client, data, monkeypatch):
-    from portal.cs import dashboard_views
-
-    # until the conversations list exists its links are left out; any endpoint shows what they carry
-    assert f"employee={data['first'].id}" not in lead_client.get(f"/cs/dashboards/team?{RANGE}").get_data(as_text=True)
-    monkeypatch.setattr(dashboard_views, "CONVERSATIONS_ENDPOINT", "cs.dashboards.help_page")
+def test_figures_link_to_their_conversations(lead_client, data):
     body = lead_client.get(f"/cs/dashboards/team?{RANGE}").get_data(as_text=True)
-    assert f"employee={data['first'].id}" in body and "start=2026-11-01" in body
+    assert f"/cs/conversations?start=2026-09-01&amp;end=2026-09-30&amp;employee={data['first'].id}" in body
     assert f"account={data['account'].id}" in body and "unattributed=1" in body
