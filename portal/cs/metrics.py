@@ -105,7 +105,7 @@ SPLIT_EXPLANATIONS = (
     (_l("By presence"), _l(
         "Each share in proportion to how much of the conversation your evidence covers (a login or shift that ends "
         "halfway through counts half).")),
-    (_l("By capacity"), _l("Each share in proportion to your post's capacity (a 50 % post gets half the weight).")),
+    (_l("By capacity"), _l("Each share in proportion to your post's capacity (a half-time post gets half the weight).")),
 )
 
 
