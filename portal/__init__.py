@@ -11,7 +11,7 @@ from portal.core.permissions import enforce_declared_access
 from portal.extensions import babel, csrf, htmx, login_manager
 
 # Every domain, in the order its blueprint and permissions are registered.
-DOMAINS = ("home", "accounts", "org", "posts", "people", "approvals", "time", "cs", "audit", "jobs")
+DOMAINS = ("home", "accounts", "org", "posts", "people", "approvals", "time", "cs", "bonus", "audit", "jobs")
 
 
 def create_app(config=None):

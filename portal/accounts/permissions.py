@@ -19,11 +19,12 @@ BUILTIN_ROLES = {
         _l("Runs HR for a company: org tree, users, roles, people, posts, approvals, time and leave, customer "
            "service, audit trail."),
         ("org.*", "users.*", "roles.manage", "audit.view", "jobs.*", "people.*", "posts.*", "approvals.*", "time.*",
-         "cs.*"),
+         "cs.*", "bonus.*"),
     ),
     "team_lead": (_l("Team lead"), _l("Leads a team: sees its unit and people, keeps its roster, requests transfers."),
                   ("org.view", "users.view", "people.view", "posts.view", "people.transfer", "time.view",
-                   "time.roster", "time.export", "cs.view", "cs.override", "cs.export", "cs.workstations")),
+                   "time.roster", "time.export", "cs.view", "cs.override", "cs.export", "cs.workstations",
+                   "bonus.view", "bonus.export", "bonus.points")),
     "employee": (_l("Employee"), _l("Self-service: one's own records and requests."), ("org.view",)),
     "auditor": (
         _l("Auditor"),
