@@ -22,3 +22,6 @@ BONUS_VIEW, BONUS_MANAGE, BONUS_APPROVE, BONUS_EXPORT, BONUS_POINTS = declare(
 register_object_type("bonus_pool_id", BonusPool, BonusPool.unit, BONUS_VIEW)
 register_object_type("bonus_rule_id", BonusRule, BonusRule.company, BONUS_MANAGE)
 register_object_type("bonus_point_id", BonusSupportPoint, BonusSupportPoint.unit, BONUS_POINTS)
+
+# The pool approval kind (bonus.pool_approval) registers itself with the approval engine.
+import portal.bonus.services  # noqa: E402,F401
