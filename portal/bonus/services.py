@@ -89,7 +89,7 @@ from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
 from portal.accounts.models import User
-from portal.approvals.kinds import Draft, RequestKind, register_kind
+from portal.approvals.kinds import Draft, RequestKind, register_kind, request_reason
 from portal.approvals.models import ApprovalRequest
 from portal.bonus import engine, sources
 from portal.bonus.models import (BonusAdjustment, BonusLine, BonusPool, BonusPoolMember, BonusRule, BonusRuleVersion,
@@ -178,13 +178,8 @@ def company_of(unit):
     return OrgUnit.get_by_id(unit.company_id) if unit.company_id else unit
 
 
-def _reason(reason, field_name="reason"):
-    reason = (reason or "").strip()
-    if not reason:
-        raise ServiceError(_("Say why."), field=field_name)
-    if len(reason) > MAX_REASON:
-        raise ServiceError(_("Use at most %(max)d characters.", max=MAX_REASON), field=field_name)
-    return reason
+def _reason(reason):
+    return request_reason({"reason": reason}, max_length=MAX_REASON)
 
 
 def _nan_to_none(value):
@@ -450,6 +445,31 @@ def latest_pool(unit, period_start):
 def pool_members(pool):
     return list(BonusPoolMember.select(BonusPoolMember, Employee).join(Employee)
                 .where(BonusPoolMember.pool == pool.id).order_by(Employee.legal_name, Employee.id))
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """A member as the engine's results name it (no full Employee row needed)."""
+
+    id: int
+    employee_id: int
+    participation: float
+    name: str
+    number: str
+
+
+def member_rows(pool):
+    """The pool's members as MemberRows, by name: one light query (the what-if's)."""
+    query = (BonusPoolMember.select(BonusPoolMember.id, BonusPoolMember.employee, BonusPoolMember.participation,
+                                    Employee.legal_name, Employee.preferred_name, Employee.number)
+             .join(Employee).where(BonusPoolMember.pool == pool.id).order_by(Employee.legal_name, Employee.id))
+    return [MemberRow(m_id, e_id, part, preferred or legal, number)
+            for m_id, e_id, part, legal, preferred, number in query.tuples()]
+
+
+def _rows_of(members):
+    return [MemberRow(m.id, m.employee_id, m.participation, m.employee.display_name, m.employee.number)
+            for m in members]
 
 
 def pool_adjustments(pool):
@@ -788,9 +808,8 @@ def _result(pool, definition, gathered, adjustments, members, cls=PoolResult, **
     keys = [d["key"] for d in definition["dimensions"]]
     people = []
     for i, member in enumerate(members):
-        employee = member.employee
         people.append(PersonResult(
-            member.id, employee.id, employee.display_name, employee.number, gathered.raw_of(i),
+            member.id, member.employee_id, member.name, member.number, gathered.raw_of(i),
             {k: float(a.normalised[0, i, j]) for j, k in enumerate(keys)},
             {k: float(a.contribution[0, i, j]) for j, k in enumerate(keys)},
             float(a.score[0, i]), float(a.weight[0, i]), float(scale[i]) if eligible[i] else 0.0,
@@ -840,19 +859,25 @@ def _conversions(pool, people):
     return out
 
 
+def _compute(actor, pool):
+    """Inside a writing transaction: run the rule on the pool's members and store the lines."""
+    definition = definition_of(BonusRuleVersion.get_by_id(pool.rule_version_id))
+    members = pool_members(pool)
+    result = _result(pool, definition, gather_dimension_values(pool, definition, members), _adjustment_totals(pool),
+                     _rows_of(members))
+    _store_lines(pool, result)
+    BonusPool.update(target_met=result.target_met, multiplier_bp=result.multiplier_bp,
+                     effective_minor=result.effective_minor, leftover_minor=result.leftover_minor,
+                     computed_at=utcnow(), computed_by=actor.user, version=BonusPool.version + 1).where(
+        BonusPool.id == pool.id).execute()
+    return result
+
+
 def compute_pool(actor, pool):
     """Run the rule on the pool's members and store the lines (see the module docstring)."""
     with database.atomic():
         fresh, unit = _draft_pool(actor, pool)
-        definition = definition_of(BonusRuleVersion.get_by_id(fresh.rule_version_id))
-        members = pool_members(fresh)
-        gathered = gather_dimension_values(fresh, definition, members)
-        result = _result(fresh, definition, gathered, _adjustment_totals(fresh), members)
-        _store_lines(fresh, result)
-        BonusPool.update(target_met=result.target_met, multiplier_bp=result.multiplier_bp,
-                         effective_minor=result.effective_minor, leftover_minor=result.leftover_minor,
-                         computed_at=utcnow(), computed_by=actor.user, version=BonusPool.version + 1).where(
-            BonusPool.id == fresh.id).execute()
+        result = _compute(actor, fresh)
         record_event("bonus.pool_computed", fresh, label=_pool_label(fresh, unit), unit=unit, actor=actor.user,
                      after={"total_minor": result.total_minor, "leftover_minor": result.leftover_minor,
                             "effective_minor": result.effective_minor, "currency": fresh.currency,
@@ -935,7 +960,7 @@ def preview_pool(actor, pool, overrides=None):
     actor.require(BONUS_VIEW, OrgUnit.get_by_id(pool.unit_id))
     base = definition_of(BonusRuleVersion.get_by_id(pool.rule_version_id))
     definition = _merge_overrides(base, overrides)
-    members = pool_members(pool)
+    members = member_rows(pool)
     own = _saved_lines(pool.id)
     baseline, saved = ("own", own) if own else ("none", {})
     if not own and pool.corrects_id:
@@ -944,12 +969,12 @@ def preview_pool(actor, pool, overrides=None):
     needed = _needed_sources(definition)
     gathered = _saved_inputs(pool, definition, base, members, own, needed) if own else None
     if gathered is None:
-        gathered = gather_dimension_values(pool, definition, members)
+        gathered = gather_dimension_values(pool, definition, pool_members(pool))
     try:
         result = _result(pool, definition, gathered, _adjustment_totals(pool), members, cls=Preview,
                          baseline=baseline)
     except ServiceError as error:
-        people = [PersonResult(m.id, m.employee_id, m.employee.display_name, m.employee.number, {}, {}, {}, 0.0, 0.0,
+        people = [PersonResult(m.id, m.employee_id, m.name, m.number, {}, {}, {}, 0.0, 0.0,
                                0.0, m.participation, "", 0, None, False, False, 0, 0, 0, 0) for m in members]
         result = Preview(pool, pool.currency, definition, people, int(pool.amount_minor), int(pool.amount_minor), 0,
                          NO_MULTIPLIER, None, None, 0, error=str(error.message), baseline=baseline)
@@ -969,15 +994,7 @@ def preview_pool(actor, pool, overrides=None):
 def _recompute(actor, pool):
     """Inside a writing transaction: the pool's lines again, when it has been computed."""
     if BonusPool.get_by_id(pool.id).computed_at is not None:
-        definition = definition_of(BonusRuleVersion.get_by_id(pool.rule_version_id))
-        members = pool_members(pool)
-        result = _result(pool, definition, gather_dimension_values(pool, definition, members),
-                         _adjustment_totals(pool), members)
-        _store_lines(pool, result)
-        BonusPool.update(target_met=result.target_met, multiplier_bp=result.multiplier_bp,
-                         effective_minor=result.effective_minor, leftover_minor=result.leftover_minor,
-                         computed_at=utcnow(), computed_by=actor.user, version=BonusPool.version + 1).where(
-            BonusPool.id == pool.id).execute()
+        _compute(actor, pool)
 
 
 def add_adjustment(actor, pool, member, amount_minor, reason):
