@@ -15,6 +15,7 @@ from portal.core.audit import record_event
 from portal.core.auth import hash_password
 from portal.core.db import chunked_insert, database, utcnow
 from portal.core.permissions import Actor
+from portal.demo_bonus import seed_bonus
 from portal.demo_cs import CS_DAILY_CONVERSATIONS, seed_cs
 from portal.demo_people import seed_people
 from portal.demo_time import ROSTER_MONTHS_BACK, seed_time
@@ -157,6 +158,7 @@ def seed(people=300, echo=print, seed_value=20261122, time_history_months=ROSTER
         seed_people(units, staff, rng)
         seed_time(units, rng, history_months=time_history_months)
     seed_cs(units, rng, history_days=cs_history_days, daily_conversations=cs_daily_conversations, echo=echo)
+    seed_bonus(echo=echo)  # the pools split the CS figures: after seed_cs
     echo(f"Seeded Example Group: {OrgUnit.select().count()} units, {User.select().count()} users.")
     return True
 

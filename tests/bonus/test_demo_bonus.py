@@ -21,3 +21,11 @@ def test_every_cs_team_gets_a_locked_pool_for_last_month_and_a_draft_for_this_on
             assert total + pool.leftover_minor == pool.effective_minor
     hk = OrgUnit.get(OrgUnit.code == "HK-TM-CS")
     assert BonusPool.get(unit=hk.id, period_start=this_month).currency == "HKD"
+
+
+def test_the_demo_seed_carries_the_bonus_data(demo_bonus):
+    """demo.seed calls seed_bonus after the CS data: the tests' demo has the pools."""
+    this_month = dt.date.today().replace(day=1)
+    jd = OrgUnit.get(OrgUnit.code == "CN-JD-CS-A")
+    states = {p.period_start: p.state for p in BonusPool.select().where(BonusPool.unit == jd.id)}
+    assert states[this_month] == "draft" and "locked" in states.values()
