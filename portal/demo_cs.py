@@ -15,7 +15,7 @@ conversations, then attribution computed for the seeded months.
   account, so the unattributed list fills.
 
 Rows are generated with numpy from the rng passed in (deterministic) and written with
-prepared executemany runs: ~300,000 conversations in a few seconds on SQLite.
+prepared executemany runs (portal.cs.bulk): ~300,000 conversations in a few seconds on SQLite.
 """
 import datetime as dt
 import json
@@ -59,15 +59,9 @@ def _texts(seconds):
 
 
 def _insert(model, columns, rows):
-    from portal.core.db import database
+    from portal.cs import bulk
 
-    fields = [model._meta.fields[name] for name in columns]
-    sql = 'INSERT INTO "{}" ({}) VALUES ({})'.format(
-        model._meta.table_name, ", ".join(f'"{field.column_name}"' for field in fields),
-        ", ".join([database.param] * len(fields)))
-    cursor = database.cursor()
-    for start in range(0, len(rows), 20000):
-        cursor.executemany(sql, rows[start:start + 20000])
+    bulk.insert_rows(model, columns, rows)
 
 
 def seed_cs(units, rng, today=None, history_days=None, daily_conversations=CS_DAILY_CONVERSATIONS, now=None,

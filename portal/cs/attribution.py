@@ -33,7 +33,7 @@ from portal.core.audit import declare_actions, record_event
 from portal.core.db import database, utcnow
 from portal.core.jobs import background_job, huey, start_job
 from portal.core.permissions import Actor
-from portal.cs import engine
+from portal.cs import bulk, engine
 from portal.cs.models import (LEVEL_OVERRIDE, CsAccount, CsAccountBinding, CsAttribution, CsAttributionRun,
                               CsConversation, CsDailyMetric, CsLoginSession, CsMessage, CsOverride, CsSubAccount,
                               CsSubAccountBinding, CsWorkstation)
@@ -46,7 +46,6 @@ from portal.time.services import company_of, company_zone, local_instant
 LOGIN_CAP = 12 * 3600
 CLOCK_CAP = 12 * 3600
 FAR = 2 ** 62
-CHUNK = 2000
 EPOCH = dt.datetime(1970, 1, 1)
 SPLIT_CODES = {"equal": engine.SPLIT_EQUAL, "presence": engine.SPLIT_PRESENCE, "capacity": engine.SPLIT_CAPACITY}
 EVIDENCE_NAMES = {engine.EVIDENCE_SUB_BINDING: "sub_binding", engine.EVIDENCE_ACCOUNT_BINDING: "account_binding",
@@ -499,19 +498,15 @@ def _store(actor, company, first, last, now, conv_ids, person_ids, account_ids, 
             CsDailyMetric.delete().where(CsDailyMetric.run == run.id).execute()
             CsAttributionRun.update(**fields).where(CsAttributionRun.id == run.id).execute()
         # a conversation is stored in one run only: the month of its start
-        rows = list(zip([run.id] * m, conversation_col, employee_col, share_col, level_col, conf_col, evidence_col))
-        fields_a = (CsAttribution.run, CsAttribution.conversation, CsAttribution.employee, CsAttribution.share,
-                    CsAttribution.level, CsAttribution.confidence, CsAttribution.evidence)
-        for at in range(0, m, CHUNK):
-            CsAttribution.insert_many(rows[at:at + CHUNK], fields=fields_a).execute()
+        bulk.insert_rows(CsAttribution, ("run", "conversation", "employee", "share", "level", "confidence",
+                                         "evidence"),
+                         list(zip([run.id] * m, conversation_col, employee_col, share_col, level_col, conf_col,
+                                  evidence_col)))
         people = metric_people.tolist()
         accounts = account_ids[metrics.account].tolist()
         rows = [(run.id, company.id, home[p], p, a, d, *cols) for p, a, d, *cols in
                 zip(people, accounts, days, *(values[name] for name in metric_cols))]
-        fields_m = (CsDailyMetric.run, CsDailyMetric.company, CsDailyMetric.unit, CsDailyMetric.employee,
-                    CsDailyMetric.account, CsDailyMetric.day) + tuple(getattr(CsDailyMetric, c) for c in metric_cols)
-        for at in range(0, len(rows), CHUNK):
-            CsDailyMetric.insert_many(rows[at:at + CHUNK], fields=fields_m).execute()
+        bulk.insert_rows(CsDailyMetric, ("run", "company", "unit", "employee", "account", "day") + metric_cols, rows)
         record_event("cs.attribution_computed", run, label=f"{company.code} {first:%Y-%m}", unit=company,
                      actor=actor.user, after={"conversations": n, "attributed": attributed,
                                               "unattributed": n - attributed, "credits": m,
