@@ -41,6 +41,8 @@ MENU = (
              exclude=("time.leave.mine", "time.leave.request_form", "time.leave.quote")),
     MenuItem("cs.dashboards.team", _l("Customer service"), "cs.view", ("cs.",),
              exclude=("cs.dashboards.me", "cs.dashboards.help_page")),
+    MenuItem("bonus.pools.pools", _l("Bonus"), "bonus.view", ("bonus.",),
+             exclude=("bonus.statements.mine", "bonus.statements.statement")),
     MenuItem("accounts.users", _l("Users"), "users.view",
              ("accounts.user", "accounts.new_user", "accounts.reset_password", "accounts.add_grant")),
     MenuItem("accounts.roles", _l("Roles"), "roles.manage", ("accounts.role", "accounts.new_role")),
@@ -49,6 +51,7 @@ MENU = (
              ("time.clock.me", "time.clock.punch", "time.roster.mine", "time.attendance.mine", "time.leave.mine",
               "time.leave.request_form", "time.leave.quote")),
     MenuItem("cs.dashboards.me", _l("My service"), None, ("cs.dashboards.me", "cs.dashboards.help_page")),
+    MenuItem("bonus.statements.mine", _l("My bonus"), None, ("bonus.statements.statement",)),
     MenuItem("people.me", _l("My profile"), None),
 )
 

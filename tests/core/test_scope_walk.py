@@ -117,6 +117,19 @@ def _person_with_records(company_code, **values):
     return person, make_contract(person), make_document(person), make_training(person)
 
 
+def _bonus_pool(company_code, team_code):
+    """A published rule of the company and this month's computed pool of the team (its
+    people's statements): bonus_rule_id, bonus_pool_id."""
+    from portal.bonus import services
+
+    company = unit_by_code(company_code)
+    version = services.publish_rule_version(SYSTEM, services.create_rule(
+        SYSTEM, company, "Walk rule", {"dimensions": [{"source": "hr.support_points", "weight": 1}]}))
+    pool = services.create_pool(SYSTEM, unit_by_code(team_code), dt.date.today(), 100_000, company.currency, version)
+    services.compute_pool(SYSTEM, pool)
+    return {"bonus_rule_id": version.rule_id, "bonus_pool_id": pool.id}
+
+
 @pytest.fixture
 def germany(db):
     """German objects for the positive control and as targets inside form data
@@ -141,6 +154,7 @@ def germany(db):
         "document_id": document.id, "training_id": training.id, "request_id": request.id,
         "post_id": post.id, "assignment_id": assignment.id, "leave_type_id": leave_type.id,
         "leave_request_id": leave_request.id, "clock_import_id": make_clock_import(exde, "hr.de").id,
+        **_bonus_pool("EXDE", "EXDE-CS-CS1"),  # after the assignment: the person is in the pool
         # the demo's German shift type and rotation (rosters)
         "shift_type_id": ShiftType.get((ShiftType.company == exde.id) & (ShiftType.code == "T")).id,
         "rotation_id": Rotation.select(Rotation.id).where(Rotation.company == exde.id).order_by(Rotation.id).scalar(),
