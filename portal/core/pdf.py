@@ -47,12 +47,25 @@ def page_numbers():
     return Markup(" ".join(counters.get(str(part), str(part)) for part in parts))
 
 
-def render_pdf(template, **context):
-    """The PDF (bytes) of `template` rendered with `context`."""
+def render_document(template, **context):
+    """`template` rendered with `context` and laid out: a WeasyPrint Document, whose
+    pages can be counted or joined with other documents' (`join_documents`)."""
     html = render_template(template, css_string=css_string, page_numbers=page_numbers(), **context)
     static = current_app.static_folder
     return HTML(string=html, base_url=pathlib.Path(static).resolve().as_uri() + "/",
-                url_fetcher=StaticOnlyFetcher(static)).write_pdf()
+                url_fetcher=StaticOnlyFetcher(static)).render()
+
+
+def render_pdf(template, **context):
+    """The PDF (bytes) of `template` rendered with `context`."""
+    return render_document(template, **context).write_pdf()
+
+
+def join_documents(documents):
+    """The PDF (bytes) of several laid-out documents one after the other (each keeps
+    its own page numbers); the first one's title and metadata name the whole."""
+    pages = [page for document in documents for page in document.pages]
+    return documents[0].copy(pages).write_pdf()
 
 
 def pdf_response(filename, template, **context):
