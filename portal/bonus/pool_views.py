@@ -14,12 +14,13 @@ from flask_babel import gettext as _
 
 from portal.bonus import services
 from portal.bonus.forms import (AdjustmentForm, CorrectionForm, PoolFilterForm, PoolForm, RemoveAdjustmentForm,
-                                SubmitForm, whatif_overrides)
+                                SubmitForm, optional_int, whatif_overrides)
 from portal.bonus.models import BonusAdjustment, BonusPool, BonusPoolMember, BonusRule
 from portal.bonus.permissions import BONUS_APPROVE, BONUS_MANAGE, BONUS_VIEW
 from portal.core.errors import ServiceError
 from portal.core.forms import ConfirmForm, apply_service_error, parse_page
 from portal.core.htmx import redirect_after_change, render, wants_fragment
+from portal.core.money import to_decimal
 from portal.core.permissions import can, current_actor, current_scope, load_or_404, require
 from portal.org.models import OrgUnit
 from portal.org.services import unit_choices
@@ -120,8 +121,6 @@ def whatif_defaults(definition, currency, values=None):
 
 
 def _major_text(minor, currency):
-    from portal.core.money import to_decimal
-
     return "" if minor is None else str(to_decimal(minor, currency))
 
 
@@ -275,7 +274,7 @@ def _adjustment_form(pool):
 @require(BONUS_MANAGE)
 def remove_adjustment(bonus_pool_id):
     def action(actor, pool, form):
-        adjustment = BonusAdjustment.get_or_none((BonusAdjustment.id == _int(form.adjustment.data))
+        adjustment = BonusAdjustment.get_or_none((BonusAdjustment.id == optional_int(form.adjustment.data))
                                                  & (BonusAdjustment.pool == pool.id))
         if adjustment is None:
             raise ServiceError(_("This adjustment is no longer there. Reload the page."))
@@ -284,13 +283,6 @@ def remove_adjustment(bonus_pool_id):
 
     return _change(bonus_pool_id, BONUS_MANAGE, action, _("The adjustment is removed and the pool computed again."),
                    lambda pool: RemoveAdjustmentForm())
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 # --- the what-if ---------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import math
 from decimal import Decimal
 
 from babel.dates import format_skeleton
+from babel.numbers import format_decimal as babel_decimal
 from flask import Blueprint
 from flask_babel import format_decimal, format_percent, get_locale
 
@@ -52,7 +53,7 @@ def bonus_score(value):
 @blueprint.app_template_filter("bonus_rate")
 def bonus_rate(rate):
     """An exchange rate (a decimal string) with all its digits."""
-    return format_decimal(Decimal(rate), decimal_quantization=False)
+    return babel_decimal(Decimal(rate), locale=get_locale(), decimal_quantization=False)
 
 
 @blueprint.app_template_filter("bonus_month")
