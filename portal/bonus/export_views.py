@@ -5,7 +5,7 @@ of a whole company's month as a background job, with its progress and the finish
 file. A part of the bonus blueprint (portal/bonus/views.py)."""
 import datetime as dt
 
-from flask import Blueprint, Response, abort, flash, redirect, request, send_file, url_for
+from flask import Blueprint, Response, flash, redirect, request, send_file, url_for
 from flask_babel import get_locale
 
 from portal.bonus import exports
@@ -55,12 +55,7 @@ def statements_pdf(bonus_pool_id):
     return _export(bonus_pool_id, lambda actor, pool: _attachment(exports.statements_pdf(actor, pool)))
 
 
-@blueprint.get("/pools/<int:bonus_pool_id>/lines.<file_format>")
-@require(BONUS_EXPORT)
-def lines(bonus_pool_id, file_format):
-    if file_format not in ("csv", "xlsx"):
-        abort(404)
-
+def _lines(bonus_pool_id, file_format):
     def make(actor, pool):
         table = exports.lines_table(actor, pool, file_format)
         if file_format == "csv":
@@ -68,6 +63,18 @@ def lines(bonus_pool_id, file_format):
         return xlsx_response(table.filename, table.header, table.rows, sheet_title=f"{pool.period_start:%Y-%m}")
 
     return _export(bonus_pool_id, make)
+
+
+@blueprint.get("/pools/<int:bonus_pool_id>/lines.csv")
+@require(BONUS_EXPORT)
+def lines_csv(bonus_pool_id):
+    return _lines(bonus_pool_id, "csv")
+
+
+@blueprint.get("/pools/<int:bonus_pool_id>/lines.xlsx")
+@require(BONUS_EXPORT)
+def lines_xlsx(bonus_pool_id):
+    return _lines(bonus_pool_id, "xlsx")
 
 
 # --- a company's statements as a background job ------------------------------------------------

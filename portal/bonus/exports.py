@@ -356,6 +356,7 @@ def statements_job(progress, company_id, period, user_id, locale, zone):
         path.write_bytes(join_documents(documents))
         for export in exports:
             _record_export(actor, export, "pdf_statements", job=progress.job_id)
+        progress.update(done, total, _("The PDF is ready."), force=True)
         code = re.sub(r"[^A-Za-z0-9_-]+", "_", company.code or str(company.id))
         return {"filename": f"bonus-statements-{code}-{start:%Y-%m}.pdf", "pools": len(exports),
                 "people": done, "pages": sum(len(d.pages) for d in documents),

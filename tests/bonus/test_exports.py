@@ -163,7 +163,7 @@ def test_the_lines_as_csv_and_xlsx(hr_cn_client, pool):
     sha = services.snapshot_hash(pool)
     assert {row[-1] for row in body} == {sha}
 
-    response = hr_cn_client.http.get(f"/bonus/exports/pools/{pool.id}/lines.xlsx")  # binary: no token to read
+    response = hr_cn_client.get(f"/bonus/exports/pools/{pool.id}/lines.xlsx")
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
     values = list(sheet.values)
@@ -175,7 +175,7 @@ def test_the_lines_as_csv_and_xlsx(hr_cn_client, pool):
 
 def test_the_pdf_routes_answer_attachments(hr_cn_client, pool):
     for name in ("summary", "statements"):
-        response = hr_cn_client.http.get(f"/bonus/exports/pools/{pool.id}/{name}.pdf")
+        response = hr_cn_client.get(f"/bonus/exports/pools/{pool.id}/{name}.pdf")
         assert response.status_code == 200 and response.mimetype == "application/pdf"
         assert response.headers["Content-Disposition"].startswith("attachment;")
         assert response.get_data().startswith(b"%PDF")
@@ -249,7 +249,7 @@ def test_the_company_job_puts_every_statement_in_one_pdf_with_progress(demo_bonu
     assert result["fingerprints"] == {str(p.id): services.snapshot_hash(p) for p in pools}
     done = [d for d, _total, _message in progress_calls]
     assert done == sorted(done) and done[-1] == people and len(set(done)) >= len(pools)
-    assert {message for _d, _t, message in progress_calls} >= {"Writing the PDF"}
+    assert {message for _d, _t, message in progress_calls} >= {"Writing the PDF", "The PDF is ready."}
     path, filename = exports.job_file(hr_cn, job)
     assert filename == f"bonus-statements-EXCN-{last_month():%Y-%m}.pdf"
     pages = pdf_pages(path.read_bytes())
@@ -273,7 +273,7 @@ def test_the_company_job_page_shows_progress_and_the_file_to_its_starter_only(de
     body = hr_cn_client.get(job_url).get_data(as_text=True)
     assert "<progress" in body and "Download the PDF" in body
     assert "<html" not in hr_cn_client.get(job_url, htmx=True).get_data(as_text=True).lower()
-    download = hr_cn_client.http.get(job_url + "/statements.pdf")
+    download = hr_cn_client.get(job_url + "/statements.pdf")
     assert download.status_code == 200 and download.mimetype == "application/pdf"
     assert download.get_data().startswith(b"%PDF")
     # the group administrator follows jobs of the company, but the file is the starter's
