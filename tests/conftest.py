@@ -235,6 +235,8 @@ class Client:
         self.token = None
 
     def _remember_token(self, response):
+        if not response.mimetype.startswith("text/"):  # a PDF or a workbook holds no token (and is no UTF-8)
+            return response
         match = TOKEN_RE.search(response.get_data(as_text=True))
         if match:
             self.token = match.group(1) or match.group(2)
