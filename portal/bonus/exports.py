@@ -237,7 +237,9 @@ def _document(template, export, generated):
 def summary_pdf(actor, pool):
     """The pool summary as PDF (recorded as "pdf_summary")."""
     export = pool_export(actor, pool)
-    body = _document(SUMMARY_TEMPLATE, export, generated_line(actor)).write_pdf()
+    # the fingerprint in every page's footer too: the table may run over several pages
+    footer = _("%(generated)s · SHA-256 %(sha256)s", generated=generated_line(actor), sha256=export.sha256)
+    body = _document(SUMMARY_TEMPLATE, export, footer).write_pdf()
     _record_export(actor, export, "pdf_summary")
     return ExportFile(f"{export.file_stem()}-summary.pdf", body, export.sha256)
 

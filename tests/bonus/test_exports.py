@@ -90,6 +90,7 @@ def test_the_summary_names_everyone_with_their_amount_the_totals_and_the_fingerp
     assert "Covered the night shift in the sale" in text
     assert OrgUnit.get_by_id(pool.company_id).name in text and "version 1" in text
     assert f"page 1 of {len(pages)}" in pages[0]
+    assert all(made.sha256 in page for page in pages)  # in the footer of every page
     event = export_events(pool)[-1]
     assert json.loads(event.after) == {"pool": pool.id, "format": "pdf_summary", "snapshot_sha256": made.sha256,
                                        "people": len(members(pool))}
