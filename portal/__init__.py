@@ -42,7 +42,10 @@ def create_app(config=None):
 
     for name in DOMAINS:
         importlib.import_module(f"portal.{name}.permissions")
-        app.register_blueprint(importlib.import_module(f"portal.{name}.views").blueprint)
+        views = importlib.import_module(f"portal.{name}.views")
+        # A domain's pages are one blueprint; one that also answers elsewhere (an API) lists them all.
+        for blueprint in getattr(views, "blueprints", (views.blueprint,)):
+            app.register_blueprint(blueprint)
     app.view_functions["static"].access = ("public", None)
     enforce_declared_access(app)
     app.after_request(add_vary_header)

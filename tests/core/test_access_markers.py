@@ -7,7 +7,8 @@ from portal import create_app
 from portal.core.permissions import PERMISSIONS, require
 
 # The only pages an anonymous visitor may reach. Adding one is a security decision.
-PUBLIC_ENDPOINTS = {"static", "home.healthz", "accounts.login", "accounts.switch_locale"}
+# cs_api.push takes no session login: it checks an API token itself (tests/cs/test_api.py).
+PUBLIC_ENDPOINTS = {"static", "home.healthz", "accounts.login", "accounts.switch_locale", "cs_api.push"}
 
 
 def fill_arguments(rule):

@@ -97,6 +97,7 @@ def china(db):
     _person_with_records("EXCN", legal_name="王芳", national_id="110101199003071234")
     make_contact_change("agent.jd1")
     _cs_conversation("CN-JD")
+    _cs_import_and_token(excn)
     return _objects_in(excn, outside=unit_by_code("EXDE"))
 
 
@@ -109,6 +110,16 @@ def _cs_conversation(store_code):
     start = dt.datetime(2026, 3, 10, 2)
     return CsConversation.create(company=store.company_id, account=account.id, session_id="WALK-1",
                                  started_at=start, ended_at=start + dt.timedelta(minutes=5))
+
+
+def _cs_import_and_token(company):
+    """An uploaded CS export and an API token of the company (cs_import_id, cs_api_token_id)."""
+    from portal.cs import api_tokens, imports
+
+    content = b"session_id,started_at,ended_at\nW-1,2026-03-10 10:00,2026-03-10 10:05\n"
+    upload = imports.upload_cs_import(SYSTEM, company, "generic_conversations", "walk.csv", io.BytesIO(content))
+    token, _secret = api_tokens.create_token(SYSTEM, company, "Walk")
+    return {"cs_import_id": upload.id, "cs_api_token_id": token.id}
 
 
 def _person_with_records(company_code, **values):
@@ -163,6 +174,7 @@ def germany(db):
         .order_by(CalendarDay.id).scalar(),
         "department": unit_by_code("EXDE-CS").id, "team": team.id, "role": role.id,
         "cs_conversation_id": _cs_conversation("EXDE-CS").id,
+        **_cs_import_and_token(exde),
     }
 
 
@@ -226,6 +238,8 @@ def plausible_form(endpoint, args, germany):
         return {"end_date": dt.date.today().isoformat()}
     if endpoint == "posts.employee_skills":
         return {"skills-0-name": "Übernahme", "skills-0-level": "3"}
+    if endpoint == "cs.imports.import_page":
+        return {"map-session_id": "session_id", "map-started_at": "started_at", "map-ended_at": "ended_at"}
     return {}  # archive, restore, revoke …: the CSRF token is all they take
 
 
@@ -316,7 +330,7 @@ KNOWN_FORMS = {"org.update_unit", "org.create_child", "org.move_unit", "org.arch
                "people.new_contract", "people.contract", "people.new_training", "people.training_record",
                "people.upload_document", "people.upload_photo", "people.archive_document", "approvals.decide",
                "approvals.chain", "posts.edit_post", "posts.archive_post", "posts.restore_post",
-               "posts.end_assignment", "posts.employee_skills"}
+               "posts.end_assignment", "posts.employee_skills", "cs.imports.revoke_token"}
 
 
 @pytest.mark.parametrize("endpoint,method,rule", CASES, ids=[f"{m} {r}" for _e, m, r in CASES])
