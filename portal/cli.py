@@ -3,6 +3,7 @@ import datetime as dt
 import getpass
 import os
 import sqlite3
+import sys
 from pathlib import Path
 
 import click
@@ -229,7 +230,7 @@ def _import_file(company_code, mapping_json, check, apply, rows_to_write):
             click.echo(f"row {error.row}, column {error.column}: {error.message}", err=True)
         click.echo(f"{len(plan.errors)} error(s) in {plan.row_count} rows: nothing imported.", err=True)
         raise SystemExit(1)
-    with click.progressbar(length=rows_to_write(plan), label="Importing") as bar:
+    with click.progressbar(length=rows_to_write(plan), label="Importing", file=sys.stderr) as bar:
         return company, apply(system, plan, sha256, on_progress=bar.update)
 
 
@@ -337,6 +338,85 @@ def cs_recompute(company_code, month):
     (run,) = compute_period(Actor.system(), company, first, last)
     click.echo(f"{company.code} {month}: {run.conversations} conversations, {run.attributed} attributed, "
                f"{run.unattributed} unattributed.")
+
+
+def _cs_mapping(conn, options):
+    """`--mapping` options of `flask cs import` as {field: column}: each FIELD=COLUMN
+    (COLUMN=FIELD is understood too) or a JSON object {"field": "column"}."""
+    import json
+
+    fields = {f.name for f in conn.fields()}
+    mapping = {}
+    for option in options:
+        if option.lstrip().startswith("{"):
+            try:
+                given = json.loads(option)
+            except ValueError:
+                raise click.ClickException("--mapping is not valid JSON.") from None
+            if not isinstance(given, dict):
+                raise click.ClickException('--mapping must be FIELD=COLUMN or a JSON object such as {"session_id": '
+                                           '"会话ID"}.')
+            mapping.update(given)
+            continue
+        left, equals, right = (part.strip() for part in option.partition("="))
+        if not equals or not left or not right:
+            raise click.ClickException(f"--mapping {option!r}: write it as FIELD=COLUMN.")
+        if left not in fields and right in fields:
+            left, right = right, left
+        if left not in fields:
+            raise click.ClickException(f"--mapping {option!r}: {conn.code} has no field {left!r}; its fields are "
+                                       f"{', '.join(f.name for f in conn.fields())}.")
+        mapping[left] = right
+    return mapping or None
+
+
+@cs_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--company", "company_code", required=True, help="Code of the company, such as EXCN.")
+@click.option("--connector", "connector_code", required=True,
+              help="The export's format: jd_conversations, jd_logins, tmall_conversations, tmall_messages, "
+                   "vipshop_conversations, vipshop_messages, generic_conversations, generic_messages, "
+                   "generic_logins.")
+@click.option("--account", "account_code", default=None,
+              help="Code of the CS account the rows belong to, when the file has no account column.")
+@click.option("--mapping", "mapping_options", multiple=True,
+              help="FIELD=COLUMN, once per field (or a JSON object); by default the columns whose names say "
+                   "which field they are.")
+@click.option("--locale", default=None, help="Language of the error report, such as zh_CN (default: English).")
+def cs_import(path, company_code, connector_code, account_code, mapping_options, locale):
+    """Import a marketplace export (CSV or XLSX) of conversations, messages or logins:
+    every new record or, if any row has an error, none; the same file again adds
+    nothing. Lists every bad row (row, column, reason) and exits 1 then."""
+    from flask_babel import force_locale
+
+    from portal.connectors import connector
+    from portal.cs.imports import apply_plan, check_cs_file, company_accounts
+
+    try:
+        conn = connector(connector_code)
+    except KeyError:
+        raise click.ClickException(f"No format has the code {connector_code}; see --help.") from None
+    if locale is not None and locale not in current_app.config["LANGUAGES"]:
+        raise click.ClickException(f"--locale must be one of {', '.join(current_app.config['LANGUAGES'])}.")
+    mapping = _cs_mapping(conn, mapping_options)
+
+    def check(actor, company, _mapping):
+        account = None
+        if account_code:
+            account = company_accounts(company).get(account_code)
+            if account is None:
+                raise click.ClickException(f"{company.code} has no CS account with the code {account_code}.")
+        return check_cs_file(actor, company, conn, path, mapping, account)
+
+    def apply(actor, plan, sha256, on_progress):
+        return apply_plan(actor, plan, sha256, on_progress=on_progress, label=Path(path).name)
+
+    with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        company, counts = _import_file(company_code, None, check, apply, lambda plan: len(plan.creates))
+    click.echo(f"Imported {counts['rows']} rows of {conn.kind} into {company.code}: {counts['create']} new, "
+               f"{counts['existing']} already there, {counts['sub_accounts']} new sub-account(s).")
+    if counts.get("stale_runs"):
+        click.echo(f"{counts['stale_runs']} attribution run(s) marked for recomputing (flask cs recompute).")
 
 
 def register_commands(app):
