@@ -481,8 +481,10 @@ def list_cs_accounts(scope, permission, filters, page=1, per_page=50):
     rows = list(query.order_by(company.name, store.name, CsAccount.code).paginate(page, per_page + 1))
     rows, has_next = rows[:per_page], len(rows) > per_page
     holders = current_holders([row.id for row in rows if row.kind == "personal"])
+    sub_holders = current_sub_account_holders([row.id for row in rows if row.sub_accounts])
     for row in rows:
         row.holder = holders.get(row.id)
+        row.sub_holders = sub_holders.get(row.id, [])
     return rows, has_next
 
 
@@ -495,6 +497,22 @@ def current_holders(account_ids, today=None):
             .where(CsAccountBinding.account.in_(account_ids) & (CsAccountBinding.valid_from <= today)
                    & (CsAccountBinding.valid_to.is_null() | (CsAccountBinding.valid_to >= today))))
     return {row.account_id: row.employee for row in rows}
+
+
+def current_sub_account_holders(account_ids, today=None):
+    """{account id: [Employee]} of the people using the accounts' sub-accounts today, by name."""
+    if not account_ids:
+        return {}
+    today = today or dt.date.today()
+    rows = (CsSubAccountBinding.select(CsSubAccountBinding, CsSubAccount, Employee)
+            .join(CsSubAccount).switch(CsSubAccountBinding).join(Employee)
+            .where(CsSubAccount.account.in_(account_ids) & (CsSubAccountBinding.valid_from <= today)
+                   & (CsSubAccountBinding.valid_to.is_null() | (CsSubAccountBinding.valid_to >= today)))
+            .order_by(Employee.legal_name, Employee.id))
+    found = {}
+    for row in rows:
+        found.setdefault(row.sub_account.account_id, []).append(row.employee)
+    return found
 
 
 def account_bindings(account):
@@ -549,13 +567,16 @@ def unknown_account_codes(company_id, codes, allowed=()):
     return [code for code in codes if code not in active and not (code in archived and code in allowed)]
 
 
-def store_choices(scope, permission):
-    """(id, label) of the active stores where `permission` holds, with their company."""
+def store_choices(scope, permission, company_id=None):
+    """(id, label) of the active stores where `permission` holds (of one company
+    when `company_id` is given), with their company."""
     company = OrgUnit.alias("company")
-    rows = (OrgUnit.select(OrgUnit.id, OrgUnit.name, company.name)
-            .join(company, on=(OrgUnit.company == company.id))
-            .where((OrgUnit.kind == "store") & OrgUnit.archived_at.is_null() & scope.unit_condition(permission))
-            .order_by(company.name, OrgUnit.name).tuples())
+    query = (OrgUnit.select(OrgUnit.id, OrgUnit.name, company.name)
+             .join(company, on=(OrgUnit.company == company.id))
+             .where((OrgUnit.kind == "store") & OrgUnit.archived_at.is_null() & scope.unit_condition(permission)))
+    if company_id is not None:
+        query = query.where(OrgUnit.company == company_id)
+    rows = query.order_by(company.name, OrgUnit.name).tuples()
     return [(store_id, f"{name} · {company_name}") for store_id, name, company_name in rows]
 
 
@@ -586,6 +607,14 @@ def person_suggestions(store, limit=200):
                 .where(Assignment.unit.in_(units) & (Assignment.start_date <= today)
                        & (Assignment.end_date.is_null() | (Assignment.end_date >= today))
                        & (Employee.status != "left"))
+                .order_by(Employee.legal_name).limit(limit).tuples())
+
+
+def people_in_scope_suggestions(scope, permission, limit=200):
+    """(number, name) of people in scope who have not left, for the person field's
+    suggestion list where no store narrows it (the workstations page)."""
+    return list(Employee.select(Employee.number, Employee.legal_name)
+                .where(employee_condition(scope, permission) & (Employee.status != "left"))
                 .order_by(Employee.legal_name).limit(limit).tuples())
 
 

@@ -174,8 +174,25 @@ def germany(db):
         .order_by(CalendarDay.id).scalar(),
         "department": unit_by_code("EXDE-CS").id, "team": team.id, "role": role.id,
         "cs_conversation_id": _cs_conversation("EXDE-CS").id,
+        **_cs_set_up(exde, person),
         **_cs_import_and_token(exde),
     }
+
+
+def _cs_set_up(company, person):
+    """A store of the company with a personal CS account held by `person` last year, a
+    sub-account they used then too, and their registered IP: the ids the set-up pages take."""
+    from portal.cs import services
+
+    store = make_unit(company, "store", name="Walk-Shop", code=f"WALK-{company.code}", platform="other")
+    account = services.create_cs_account(SYSTEM, store, f"WALK-P-{company.code}", "Walk personal", kind="personal")
+    binding = services.bind_personal_account(SYSTEM, account, person, dt.date(2030, 1, 1), dt.date(2030, 12, 31))
+    sub = services.create_sub_account(SYSTEM, account, "Walk:waiter")
+    sub_binding = services.bind_sub_account(SYSTEM, sub, person, dt.date(2030, 1, 1), dt.date(2030, 12, 31))
+    station = services.register_workstation(SYSTEM, person, "ip", "10.99.0.1", "", dt.date(2030, 1, 1))
+    return {"cs_account_id": account.id, "cs_sub_account_id": sub.id, "cs_account_binding_id": binding.id,
+            "cs_sub_binding_id": sub_binding.id, "cs_workstation_id": station.id, "cs_store": store.id,
+            "cs_person_number": person.number}
 
 
 def plausible_form(endpoint, args, germany):
@@ -238,8 +255,25 @@ def plausible_form(endpoint, args, germany):
         return {"end_date": dt.date.today().isoformat()}
     if endpoint == "posts.employee_skills":
         return {"skills-0-name": "Übernahme", "skills-0-level": "3"}
+    if endpoint == "cs.accounts.edit_account":
+        from portal.cs.models import CsAccount
+
+        account = CsAccount.get_by_id(args["cs_account_id"])
+        return {"store": germany["cs_store"], "code": account.code, "name": "Übernommen", "kind": account.kind,
+                "split_rule": "equal", "service_hours": "09:00–18:00", "version": account.version}
+    if endpoint == "cs.accounts.new_sub_account":
+        return {"new-name": "Übernahme"}
+    if endpoint == "cs.accounts.bind_account":
+        return {"bind-number": germany["cs_person_number"], "bind-valid_from": "2031-01-01"}
+    if endpoint == "cs.accounts.bind_sub_account":
+        from portal.cs.models import CsSubAccount
+
+        sub = CsSubAccount.get_or_none(CsSubAccount.account == args["cs_account_id"])
+        return {"sub-sub_account": sub.id if sub else germany["cs_sub_account_id"], "sub-number": germany["cs_person_number"], "sub-valid_from": "2031-01-01"}
     if endpoint == "cs.imports.import_page":
         return {"map-session_id": "session_id", "map-started_at": "started_at", "map-ended_at": "ended_at"}
+    if endpoint in ("cs.accounts.end_account_binding", "cs.accounts.end_sub_binding"):
+        return {"valid_to": "2030-06-30"}
     return {}  # archive, restore, revoke …: the CSRF token is all they take
 
 
@@ -330,7 +364,10 @@ KNOWN_FORMS = {"org.update_unit", "org.create_child", "org.move_unit", "org.arch
                "people.new_contract", "people.contract", "people.new_training", "people.training_record",
                "people.upload_document", "people.upload_photo", "people.archive_document", "approvals.decide",
                "approvals.chain", "posts.edit_post", "posts.archive_post", "posts.restore_post",
-               "posts.end_assignment", "posts.employee_skills", "cs.imports.revoke_token"}
+               "posts.end_assignment", "posts.employee_skills", "cs.accounts.edit_account",
+               "cs.accounts.archive_account", "cs.accounts.new_sub_account", "cs.accounts.bind_account",
+               "cs.accounts.bind_sub_account", "cs.accounts.end_account_binding", "cs.accounts.end_sub_binding",
+               "cs.workstations.remove", "cs.imports.revoke_token"}
 
 
 @pytest.mark.parametrize("endpoint,method,rule", CASES, ids=[f"{m} {r}" for _e, m, r in CASES])
