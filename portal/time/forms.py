@@ -30,7 +30,11 @@ class ShiftTypeForm(FlaskForm):
     break_minutes = IntegerField(_l("Break (minutes)"), default=0, validators=[Optional(), NumberRange(0, 720)])
     grace_minutes = IntegerField(_l("Grace (minutes)"), default=5, validators=[Optional(), NumberRange(0, 240)])
     color = SelectField(_l("Colour"))
-    cs_accounts = StringField(_l("CS accounts staffed"), validators=[max_length(500)])
+    # The company's account codes (portal.cs.services.account_code_choices); the view
+    # refuses codes that name no active account, so no choice check here.
+    cs_accounts = SelectMultipleField(_l("CS accounts staffed"), validate_choice=False,
+                                      widget=widgets.ListWidget(prefix_label=False),
+                                      option_widget=widgets.CheckboxInput())
     version = HiddenField()
 
 

@@ -12,6 +12,7 @@ from portal.core.forms import ConfirmForm, apply_service_error
 from portal.core.htmx import redirect_after_change, render
 from portal.core.db import utcnow
 from portal.core.permissions import current_actor, current_scope, load_or_404, login_only, require
+from portal.cs import services as cs_services
 from portal.org.models import OrgUnit
 from portal.org.services import unit_choices
 from portal.people.models import Employee
@@ -209,23 +210,38 @@ def shift_types():
                   accounts_of=rosters.shift_accounts, time_of=_minutes_time)
 
 
-def _shift_type_form(formdata=None, shift_type=None):
+def _shift_type_form(company, formdata=None, shift_type=None):
     data = {}
+    listed = rosters.shift_accounts(shift_type) if shift_type is not None else []
     if shift_type is not None:
         data = dict(code=shift_type.code, name=shift_type.name, start=_minutes_time(shift_type.start_minute),
                     end=_minutes_time(shift_type.end_minute), break_minutes=shift_type.break_minutes,
-                    grace_minutes=shift_type.grace_minutes, color=shift_type.color,
-                    cs_accounts=", ".join(rosters.shift_accounts(shift_type)), version=shift_type.version)
+                    grace_minutes=shift_type.grace_minutes, color=shift_type.color, cs_accounts=listed,
+                    version=shift_type.version)
     form = ShiftTypeForm(formdata=formdata, **data)
     form.color.choices = [(colour, str(name)) for colour, name in zip(rosters.SHIFT_COLOURS,
                                                                        rosters.SHIFT_COLOUR_NAMES)]
+    # The company's active accounts, and the archived or unknown ones the shift type already lists.
+    form.cs_accounts.choices = cs_services.account_code_choices(company.id, keep=listed)
     return form
 
 
+def _unknown_accounts(form, company, shift_type):
+    """Refuse account codes that name no active account of the company (archived
+    ones the shift type already lists may stay). True when some were refused."""
+    listed = rosters.shift_accounts(shift_type) if shift_type is not None else []
+    unknown = cs_services.unknown_account_codes(company.id, form.cs_accounts.data or [], allowed=listed)
+    if unknown:
+        form.cs_accounts.errors = list(form.cs_accounts.errors) + [
+            _("%(company)s has no active CS account with the code %(codes)s.", company=company.name,
+              codes=", ".join(unknown))]
+    return bool(unknown)
+
+
 def _save_shift_type(company, shift_type=None):
-    form = _shift_type_form(request.form if request.method == "POST" else None, shift_type)
+    form = _shift_type_form(company, request.form if request.method == "POST" else None, shift_type)
     status = 200
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not _unknown_accounts(form, company, shift_type):
         values = {name: form[name].data for name in ("code", "name", "start", "end", "break_minutes",
                                                      "grace_minutes", "color", "cs_accounts")}
         try:

@@ -197,13 +197,26 @@ def test_a_lead_cannot_edit_another_team(lead_client):
 
 # --- shift types, rotations, handover -----------------------------------------------------------------------
 
-def test_hr_creates_and_edits_a_shift_type(hr_de_client):
+@pytest.fixture
+def german_accounts(db):
+    """A German marketplace store with two CS accounts (the demo has no German store)."""
+    from factories import SYSTEM, make_unit
+    from portal.cs.services import create_cs_account
+
+    store = make_unit(unit_by_code("EXDE"), "store", name="Otto-Shop", platform="other")
+    return [create_cs_account(SYSTEM, store, code, name) for code, name in (("OTTO-DE", "Otto"),
+                                                                             ("AMZ-DE", "Amazon"))]
+
+
+def test_hr_creates_and_edits_a_shift_type(hr_de_client, german_accounts):
     exde = unit_by_code("EXDE")
     page = hr_de_client.get(f"/time/roster/shift-types?company={exde.id}")
     assert page.status_code == 200 and "Frühschicht" in page.get_data(as_text=True)
+    form = hr_de_client.get(f"/time/roster/shift-types/new?company={exde.id}").get_data(as_text=True)
+    assert 'type="checkbox"' in form and 'value="OTTO-DE"' in form and "OTTO-DE · Otto" in form
     response = hr_de_client.post(f"/time/roster/shift-types/new?company={exde.id}", {
         "code": "NX", "name": "Nacht extra", "start": "22:00", "end": "06:00", "break_minutes": "30",
-        "grace_minutes": "5", "color": "#1f3a93", "cs_accounts": "OTTO-DE, AMZ-DE"})
+        "grace_minutes": "5", "color": "#1f3a93", "cs_accounts": ["OTTO-DE", "AMZ-DE"]})
     assert response.status_code == 302
     shift_type = ShiftType.get((ShiftType.company == exde.id) & (ShiftType.code == "NX"))
     assert shift_type.overnight and shift_type.cs_accounts == '["AMZ-DE", "OTTO-DE"]'
@@ -211,6 +224,38 @@ def test_hr_creates_and_edits_a_shift_type(hr_de_client):
         "code": "F", "name": "Nacht extra", "start": "22:00", "end": "06:00", "break_minutes": "30",
         "grace_minutes": "5", "color": "#1f3a93", "version": shift_type.version}, htmx=True)
     assert refused.status_code == 422 and "already has a shift type" in refused.get_data(as_text=True)
+
+
+def test_a_shift_type_staffs_only_the_companys_active_accounts(hr_de_client, german_accounts):
+    from portal.cs.services import archive_cs_account
+    from factories import SYSTEM
+
+    exde = unit_by_code("EXDE")
+    values = {"code": "NY", "name": "Nacht", "start": "22:00", "end": "06:00", "break_minutes": "30",
+              "grace_minutes": "5", "color": "#1f3a93"}
+    refused = hr_de_client.post(f"/time/roster/shift-types/new?company={exde.id}",
+                                {**values, "cs_accounts": ["OTTO-DE", "JD-MAIN"]}, htmx=True)
+    assert refused.status_code == 422 and "no active CS account with the code JD-MAIN" in refused.get_data(
+        as_text=True)
+    assert not ShiftType.select().where((ShiftType.company == exde.id) & (ShiftType.code == "NY")).exists()
+    assert hr_de_client.post(f"/time/roster/shift-types/new?company={exde.id}",
+                             {**values, "cs_accounts": ["OTTO-DE"]}).status_code == 302
+    shift_type = ShiftType.get((ShiftType.company == exde.id) & (ShiftType.code == "NY"))
+    # An archived account the shift type already lists stays on it (and is shown as archived) …
+    archive_cs_account(SYSTEM, german_accounts[0])
+    form = hr_de_client.get(f"/time/roster/shift-types/{shift_type.id}").get_data(as_text=True)
+    assert "OTTO-DE · Otto (archived)" in form and "checked" in form
+    kept = hr_de_client.post(f"/time/roster/shift-types/{shift_type.id}",
+                             {**values, "name": "Nacht 2", "cs_accounts": ["OTTO-DE"],
+                              "version": shift_type.version})
+    assert kept.status_code == 302 and ShiftType.get_by_id(shift_type.id).cs_accounts == '["OTTO-DE"]'
+    # … but is not offered to another one, and no account at all is fine.
+    other = hr_de_client.post(f"/time/roster/shift-types/new?company={exde.id}",
+                              {**values, "code": "NZ", "cs_accounts": ["OTTO-DE"]}, htmx=True)
+    assert other.status_code == 422
+    assert hr_de_client.post(f"/time/roster/shift-types/new?company={exde.id}",
+                             {**values, "code": "NZ"}).status_code == 302
+    assert ShiftType.get((ShiftType.company == exde.id) & (ShiftType.code == "NZ")).cs_accounts == "[]"
 
 
 def test_lead_saves_and_generates_a_rotation(lead_client):
