@@ -23,6 +23,7 @@ blueprint = Blueprint("accounts", __name__, url_prefix="/accounts")
 blueprint.add_app_template_global(ACCOUNT_KIND_LABELS, "CS_ACCOUNT_KIND_LABELS")
 blueprint.add_app_template_global(SPLIT_RULE_LABELS, "CS_SPLIT_RULE_LABELS")
 blueprint.add_app_template_global(services.format_service_hours, "service_hours")
+blueprint.add_app_template_global(services.span_text, "cs_span")
 INVALID = 422
 
 

@@ -46,7 +46,7 @@ class CsAccountFilterForm(PlainForm):
     store = SelectField(_l("Store"), coerce=int, validators=[Optional()])
     platform = SelectField(_l("Platform"), validators=[Optional()])
     kind = SelectField(_l("Kind"), validators=[Optional()],
-                       choices=[SelectChoice("", _l("Shared and personal"))]
+                       choices=[SelectChoice("", _l("All kinds"))]
                        + [SelectChoice(k, v) for k, v in ACCOUNT_KIND_LABELS.items()])
     archived = BooleanField(_l("Archived accounts"))
 
@@ -80,5 +80,6 @@ class WorkstationForm(FlaskForm):
 
 
 class WorkstationFilterForm(PlainForm):
-    q = SearchField(_l("Name, number, address or workstation"), validators=[Optional(), max_length(64)])
+    q = SearchField(_l("Search"), validators=[Optional(), max_length(64)],
+                    render_kw={"placeholder": _l("Name, number, address or workstation")})
     ended = BooleanField(_l("Include ended ones"))

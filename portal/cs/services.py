@@ -117,7 +117,8 @@ def _mark_stale(company_id, first_day=None, last_day=None):
     return query.execute()
 
 
-def _span_text(valid_from, valid_to):
+def span_text(valid_from, valid_to):
+    """"from 1 Mar 2031", or "1 Mar 2031 to 31 Mar 2031" (in the reader's language)."""
     if valid_to is None:
         return _("from %(start)s", start=format_date(valid_from))
     return _("%(start)s to %(end)s", start=format_date(valid_from), end=format_date(valid_to))
@@ -148,7 +149,7 @@ def _refuse_overlap(model, owner_field, owner_id, valid_from, valid_to, exclude_
     if other is not None:
         raise ServiceError(_("%(name)s holds it %(span)s: one person at a time. End that binding first or choose "
                              "other dates.", name=other.employee.display_name,
-                             span=_span_text(other.valid_from, other.valid_to)), field=field)
+                             span=span_text(other.valid_from, other.valid_to)), field=field)
 
 
 def _binding_snapshot(binding):

@@ -24,7 +24,7 @@ def _people_suggestions():
     return services.people_in_scope_suggestions(current_scope(), CS_WORKSTATIONS)
 
 
-def _render_list(form=None, status=200, error=None):
+def _render_list(status=200, error=None):
     scope = current_scope()
     filter_form = WorkstationFilterForm(request.args)
     filters = services.WorkstationFilters()
@@ -37,8 +37,7 @@ def _render_list(form=None, status=200, error=None):
                                                 current_app.config["PAGE_SIZE"])
     query_args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render("cs/workstations.html", "cs/_workstation_rows.html", status=status, filter_form=filter_form,
-                  form=form or WorkstationForm(), workstations=rows, page=page, has_next=has_next,
-                  query_args=query_args, suggestions=_people_suggestions(), confirm_form=ConfirmForm(),
+                  workstations=rows, page=page, has_next=has_next, query_args=query_args, confirm_form=ConfirmForm(),
                   error=error, today=dt.date.today())
 
 

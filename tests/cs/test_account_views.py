@@ -48,7 +48,7 @@ def test_the_list_shows_accounts_in_scope_with_their_holders(hr_cn_client, share
     assert page.status_code == 200 and "<html" in body
     assert "VIEW-SHARED" in body and "VIEW-VIP" in body and "钱多多" in body
     assert "HK-TM-MAIN" not in body  # Hong Kong's accounts are another company's
-    assert 'class="subnav"' in body and "/cs/workstations" in body and "New account" in body
+    assert 'class="subnav cs-subnav"' in body and "/cs/workstations" in body and "New account" in body
     assert page.headers["Vary"] and "HX-Request" in page.headers["Vary"]
 
 
@@ -298,4 +298,4 @@ def test_the_cs_navigation(hr_cn_client, lead_client, agent_client):
     lead = text(lead_client.get("/cs/workstations"))
     assert '<a href="/cs/workstations" aria-current="page">Workstations</a>' in lead
     assert "/cs/imports" not in lead  # no cs.import
-    assert 'class="subnav"' not in text(agent_client.get("/cs/dashboards/help"))
+    assert 'class="subnav cs-subnav"' not in text(agent_client.get("/cs/dashboards/help"))
