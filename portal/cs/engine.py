@@ -90,6 +90,7 @@ PIECE_SECONDS = 86400
 DAY = 86400
 
 _CONFIDENCE = np.array([0.0, 1.0, 0.9, 0.7, 0.4])
+PRESENCE_BIT = 8  # in attribute's packed segments, above the level's three bits
 _I64 = np.int64
 
 
@@ -417,26 +418,33 @@ def attribute(data: AttributionInput) -> Attribution:
     fixed-width time buckets (a binary search only for the few conversations in a
     bucket where a segment boundary falls). The presence split, which depends on
     the conversation's end, is the only per-conversation arithmetic."""
-    acct = _arr(data.conv_account)
+    acct = np.asarray(data.conv_account).reshape(-1)
     n = acct.size
     if n == 0:
         return _empty_attribution(0)
-    sub = _arr(data.conv_sub_account)
+    sub = np.asarray(data.conv_sub_account).reshape(-1)
     start = _arr(data.conv_start)
-    end = np.maximum(_arr(data.conv_end), start)
+    conv_end = _arr(data.conv_end)
+
+    def end_of(rows):  # (an end before the start counts as the start)
+        return np.maximum(conv_end.take(rows), start.take(rows))
+
     origin = int(start.min())
     span = int(start.max()) - origin + 2
     levels, login_sub = _evidence_sets(data, origin, span)
 
     # channels: the (account, sub-account) pairs the conversations name
     subs = max(int(sub.max()) + 2, 1)
-    pair = acct * subs + (sub + 1)
+    pair = acct.astype(np.int64) * subs
+    pair += sub
+    pair += 1
     dense = int(pair.max()) + 1
+    chan = None
     if dense <= 4_000_000:
         used = np.zeros(dense, bool)
         used[pair] = True
         pairs = np.flatnonzero(used)
-        chan = (np.cumsum(used) - 1)[pair]
+        chan_of_pair = np.cumsum(used) - 1
     else:
         pairs, chan = np.unique(pair, return_inverse=True)
     channels = pairs.size
@@ -487,9 +495,15 @@ def attribute(data: AttributionInput) -> Attribution:
     c_person = c_person.astype(np.int32)
 
     # buckets: what the segment holding each bucket's first second holds, packed in one
-    # int64 (first candidate, candidate count, level); -1 where a boundary falls inside
+    # integer (first candidate, candidate count, split by presence?, level); -1 where a
+    # boundary falls inside
     count_bits = max(int(seg_k.max()).bit_length(), 1)
-    packed_seg = (seg_lo << (count_bits + 3)) | (seg_k << 3) | seg_level
+    low_shift, count_mask = count_bits + 4, (1 << count_bits) - 1
+    seg_presence = np.zeros(segments, np.int64)
+    seg_presence[point[c_presence]] = PRESENCE_BIT
+    packed_seg = (seg_lo << low_shift) | (seg_k << 4) | seg_presence | seg_level
+    if int(packed_seg.max()) < 2 ** 31:
+        packed_seg = packed_seg.astype(np.int32)   # half the table to pull through the cache
     buckets = channels * (stride >> shift)
     bucket_of = bounds >> shift
     inner = (bounds & (bucket - 1)) != 0
@@ -497,15 +511,18 @@ def attribute(data: AttributionInput) -> Attribution:
     table[np.bincount(bucket_of[inner], minlength=buckets) > 0] = -1
 
     # conversations → segments → candidates
-    q = chan * stride + (start - origin)
-    packed = table[q >> shift]
+    # q: the conversation's channel and start as one offset on the channels' timelines
+    q = (chan_of_pair * stride - origin).take(pair) if chan is None else chan * stride - origin
+    q += start
+    packed = table.take(q >> shift)
     dirty = np.flatnonzero(packed < 0)
     if dirty.size:
         packed[dirty] = packed_seg[np.searchsorted(bounds, q[dirty], "right") - 1]
     conv_level = (packed & 7).astype(np.int8)
-    selected = np.flatnonzero(packed & (((1 << count_bits) - 1) << 3))
-    picked = packed[selected]
-    low, left = picked >> (count_bits + 3), (picked >> 3) & ((1 << count_bits) - 1)
+    selected = np.flatnonzero(conv_level)           # a level only where the segment has candidates
+    picked = packed.take(selected)
+    low, left = picked >> low_shift, (picked >> 4) & count_mask
+    by_presence = np.flatnonzero(picked & PRESENCE_BIT) if c_presence.any() else None
     conv_parts, cand_parts = [], []
     slot = 0
     while selected.size:  # one pass per candidate slot (as many as the most people sharing a conversation)
@@ -514,20 +531,33 @@ def attribute(data: AttributionInput) -> Attribution:
         slot += 1
         more = np.flatnonzero(left > slot)
         if more.size < selected.size:
-            selected, low, left = selected[more], low[more], left[more]
+            selected, low, left = selected.take(more), low.take(more), left.take(more)
     conv = np.concatenate(conv_parts) if conv_parts else np.zeros(0, np.int64)
-    cand = np.concatenate(cand_parts) if cand_parts else np.zeros(0, np.int64)
-    share = c_share[cand]
-    if c_presence.any():
-        rows = np.flatnonzero(c_presence[cand])
-        if rows.size:
+    cand = np.concatenate(cand_parts, dtype=np.int64) if cand_parts else np.zeros(0, np.int64)
+    share = c_share.take(cand)
+    if by_presence is not None and by_presence.size:
+        # By presence, a conversation ending before every candidate's evidence interval ends
+        # gives each the same weight (its whole length): the equal share it already has. Only
+        # those outlasting some candidate's interval are weighed, row by row.
+        has = seg_k > 0
+        earliest = np.repeat(np.minimum.reduceat(c_weight_end, seg_lo[has]), seg_k[has])  # per candidate
+        first = conv_parts[0].take(by_presence)
+        weighed = first[end_of(first) > earliest.take(cand_parts[0].take(by_presence))]
+        if weighed.size:
+            # their rows: in each slot's part, where the (sorted) conversation indices hold them
+            rows, offset = [], 0
+            for part in conv_parts:
+                found = np.minimum(np.searchsorted(part, weighed), part.size - 1)
+                rows.append(offset + found[part[found] == weighed])
+                offset += part.size
+            rows = np.sort(np.concatenate(rows))
             at = conv[rows]
-            conv_start = start[at]
-            weight = (np.minimum(c_weight_end[cand[rows]], end[at]) - conv_start).astype(np.float64)
-            total = np.bincount(at, weights=weight, minlength=n)[at]
+            weight = (np.minimum(c_weight_end[cand[rows]], end_of(at)) - start[at]).astype(np.float64)
+            local = np.searchsorted(weighed, at)
+            total = np.bincount(local, weights=weight, minlength=weighed.size)[local]
             share[rows] = np.where(total > 0, weight / np.where(total > 0, total, 1), share[rows])
-    return Attribution(conv, c_person[cand], share, c_level[cand], c_confidence[cand], c_row[cand], c_kind[cand],
-                       conv_level)
+    return Attribution(conv, c_person.take(cand), share, c_level.take(cand), c_confidence.take(cand),
+                       c_row.take(cand), c_kind.take(cand), conv_level)
 
 
 # --- login sessions → people ---------------------------------------------------------------------------
@@ -657,9 +687,22 @@ def service_seconds_between(a_local, b_local, open_second, close_second):
     wraps = close_second <= open_second
     if not wraps.any():
         width = close_second - open_second
+        shape = np.broadcast_shapes(a.shape, b.shape, width.shape)
 
-        def served_until(x):
-            return (x // DAY) * width + np.minimum(np.maximum(x % DAY - open_second, 0), width)
+        def served_until(x):  # whole days served + the part of its own day; two arrays, in place
+            day = np.floor_divide(x, DAY, out=np.empty(shape, np.int64))
+            second = np.multiply(day, DAY, out=np.empty(shape, np.int64))
+            np.subtract(x, second, out=second)
+            second -= open_second
+            np.maximum(second, 0, out=second)
+            np.minimum(second, width, out=second)
+            day *= width
+            day += second
+            return day
+
+        served = served_until(b)
+        served -= served_until(a)
+        return np.maximum(served, 0, out=served)
     else:
         width = np.where(wraps, close_second + DAY - open_second, close_second - open_second)
 
@@ -670,6 +713,33 @@ def service_seconds_between(a_local, b_local, open_second, close_second):
             return day * width + np.where(wraps, wrapped, straight)
 
     return np.maximum(served_until(b) - served_until(a), 0)
+
+
+RELATIVE_LIMIT = 2 ** 30  # seconds after a local midnight (34 years): int32 arithmetic stays exact
+
+
+def _first_response(since, rel_reply, open_second, close_second):
+    """service_seconds_between for int32 instants counted from the local midnight of
+    the start's day (0 ≤ since < DAY, 0 ≤ rel_reply ≤ RELATIVE_LIMIT): whole days
+    shift both ends alike, so the count is the same, in int32 throughout."""
+    open_second = np.asarray(open_second).astype(np.int32)
+    close_second = np.asarray(close_second).astype(np.int32)
+    if (close_second <= open_second).any():  # windows across midnight: the general form
+        return service_seconds_between(since, rel_reply, open_second, close_second)
+    width = close_second - open_second
+    day = rel_reply // DAY
+    served = day * DAY
+    np.subtract(rel_reply, served, out=served)       # second of its day
+    served -= open_second
+    np.maximum(served, 0, out=served)
+    np.minimum(served, width, out=served)
+    day *= width
+    served += day
+    before = since - open_second                     # what the start's day served before it
+    np.maximum(before, 0, out=before)
+    np.minimum(before, width, out=before)
+    served -= before
+    return np.maximum(served, 0, out=served)
 
 
 @dataclass(frozen=True)
@@ -750,10 +820,21 @@ def _peak_open(group, opened, closed, width, sizes):
     number open, and each group's events sit together (2 × its size of them)."""
     bits = int(width - 1).bit_length() + 1
     dtype = np.int32 if (int(group.max()) + 1) << bits < 2 ** 31 else np.int64
-    base = group.astype(dtype) << bits
-    events = np.sort(np.concatenate((base | (closed.astype(dtype) << 1),
-                                     base | (opened.astype(dtype) << 1) | 1)))
-    running = np.cumsum(((events & 1) << 1) - 1, dtype=dtype)
+    rows = group.size
+    events = np.empty(2 * rows, dtype)
+    ends, starts = events[:rows], events[rows:]
+    np.left_shift(closed, 1, out=ends, casting="unsafe")
+    np.left_shift(opened, 1, out=starts, casting="unsafe")
+    starts |= 1
+    base = np.left_shift(group, bits, dtype=dtype, casting="unsafe")
+    ends |= base
+    starts |= base
+    del base
+    events.sort()
+    running = np.bitwise_and(events, 1, out=events)   # +1 / −1 in place of the keys
+    running <<= 1
+    running -= 1
+    np.cumsum(running, out=running)
     present = np.flatnonzero(sizes)
     first = 2 * (np.cumsum(sizes[present]) - sizes[present])
     return present, np.maximum.reduceat(running, first)
@@ -800,30 +881,48 @@ def daily_metrics(attribution: Attribution, conv_account, facts: ConversationFac
     n_people = extent(person, piece_person)[1] + 1
     cells = n_accounts * n_days
     dense = n_people * cells
-    conv_cell = account * n_days + (conv_day - day0)
-    row_key = person * cells + conv_cell[conv]
     piece_key = (piece_person * n_accounts + piece_account) * n_days + (piece_day - day0)
-    if dense <= 16_000_000:
+    if dense <= 16_000_000:  # keys and groups in int32: half the bytes through every pass
+        conv_cell = np.asarray(conv_account).astype(np.int32) * np.int32(n_days)
+        conv_cell += np.asarray(facts.day).astype(np.int32) - np.int32(day0)
+        row_key = conv_cell.take(conv)
+        del conv_cell
+        row_key += attribution.person.astype(np.int32) * np.int32(cells)
         counts = np.bincount(row_key, minlength=dense)
         present = counts > 0
         present[piece_key] = True
         keys = np.flatnonzero(present)
-        compact = (np.cumsum(present) - 1)
-        row_group, piece_group = compact[row_key], compact[piece_key]
+        compact = np.cumsum(present) - 1   # intp: what bincount works in, converted once
+        row_group, piece_group = compact.take(row_key), compact[piece_key]
+        del row_key
         conversations = counts[keys]
     else:
+        row_key = person * cells + (account * n_days + (conv_day - day0))[conv]
         keys, inverse = np.unique(np.concatenate((row_key, piece_key)), return_inverse=True)
         row_group, piece_group = inverse[:row_key.size], inverse[row_key.size:]
         conversations = np.bincount(row_group, minlength=keys.size)
     groups = keys.size
 
-    # per conversation
+    # per conversation, in int32 seconds since the local midnight of its start day (the
+    # start lies in that day; replies and ends further on than RELATIVE_LIMIT are cut there)
     start_local, reply_local = _arr(facts.start_local), _arr(facts.first_reply_local)
-    end_local = np.maximum(_arr(facts.end_local), start_local)
     answered = reply_local >= 0
-    # a reply of -1 lies before the start: 0 service seconds
-    first_response = service_seconds_between(start_local, reply_local, facts.service_open, facts.service_close)
-    handling = np.maximum(end_local - np.maximum(reply_local, start_local), 0) * answered
+    midnight = np.asarray(facts.day).astype(np.int64)
+    midnight *= DAY
+    scratch = np.subtract(start_local, midnight)
+    since = scratch.astype(np.int32)
+    np.subtract(reply_local, midnight, out=scratch)
+    rel_reply = np.clip(scratch, 0, RELATIVE_LIMIT, out=scratch).astype(np.int32)  # no reply: 0, before the start
+    np.subtract(_arr(facts.end_local), midnight, out=scratch)
+    del midnight
+    rel_end = np.clip(scratch, 0, RELATIVE_LIMIT, out=scratch).astype(np.int32)
+    del scratch
+    np.maximum(rel_end, since, out=rel_end)          # an end before the start counts as the start
+    first_response = _first_response(since, rel_reply, facts.service_open, facts.service_close)
+    handling = np.maximum(rel_reply, since)
+    np.subtract(rel_end, handling, out=handling)
+    np.maximum(handling, 0, out=handling)
+    handling *= answered
     response = np.asarray(facts.response_seconds, np.float64)
     has_response = ~np.isnan(response)
     resolved = np.asarray(facts.resolved)
@@ -831,25 +930,46 @@ def daily_metrics(attribution: Attribution, conv_account, facts: ConversationFac
     bits = (answered.view(np.uint8) | ((resolved >= 0).view(np.uint8) << 1) | ((resolved == 1).view(np.uint8) << 2)
             | (np.asarray(facts.reopened, bool).view(np.uint8) << 3) | ((rating > 0).view(np.uint8) << 4)
             | ((rating >= 4).view(np.uint8) << 5) | (has_response.view(np.uint8) << 6))
-    flags = np.bincount((row_group << 7) | bits[conv], weights=share, minlength=groups * 128).reshape(groups, 128)
-    masks = ((np.arange(128)[:, None] >> np.arange(len(_BITS))[None, :]) & 1).astype(np.float64)
-    summed = flags @ masks
-    workload = flags.sum(axis=1)
+    # two row buffers serve every share-weighted sum: the flag keys first, then values
+    row_values, row_weights = np.empty(conv.size, np.int64), np.empty(conv.size)
+    flag_key = np.left_shift(row_group, 7, out=row_values)
+    flag_key |= bits.take(conv)
+    flags = np.bincount(flag_key, weights=share, minlength=groups * 128).reshape(groups, 128)
+    # each bit's share sum: halve the 128 patterns bit by bit (highest first), summing
+    # those with the bit set; what remains at the end is the workload. (No matrix
+    # product: BLAS threads would cost more than these few passes.)
+    summed = np.empty((groups, len(_BITS)))
+    grid = flags
+    for bit in range(len(_BITS) - 1, -1, -1):
+        halves = grid.reshape(groups, 2, -1)
+        summed[:, bit] = halves[:, 1, :].sum(axis=1)
+        grid = halves[:, 0, :] + halves[:, 1, :]
+    workload = grid[:, 0]
 
-    def weighted(values):
-        return np.bincount(row_group, weights=share * values[conv], minlength=groups)
+    def weighted(values):  # Σ share × value per group (add.at: one pass, in row order like bincount)
+        if values.dtype == np.float64:
+            np.take(values, conv, out=row_weights)
+            np.multiply(row_weights, share, out=row_weights)
+        else:
+            as_int = row_values.view(values.dtype)[:conv.size]
+            np.take(values, conv, out=as_int)
+            np.multiply(share, as_int, out=row_weights)
+        total = np.zeros(groups)
+        np.add.at(total, row_group, row_weights)
+        return total
 
-    first_response_seconds = weighted(first_response.astype(np.float64))
+    first_response_seconds = weighted(first_response)
     response_seconds = weighted(np.fmax(response, 0.0))   # fmax: NaN (no messages) → 0
-    handling_seconds = weighted(handling.astype(np.float64))
+    handling_seconds = weighted(handling)
+    del row_values, row_weights
 
     peak = np.zeros(groups, np.int64)
     if conv.size:
         # instants since the local midnight of the start day; an end after the day's
         # end changes nothing about who is open at that day's starts
-        since = (start_local - conv_day * DAY).astype(np.int32)
-        until = np.minimum(np.maximum(end_local - conv_day * DAY, since + 1), DAY + 1).astype(np.int32)
-        which_group, most = _peak_open(row_group, since[conv], until[conv], DAY + 2, conversations)
+        until = np.maximum(rel_end, since + 1, out=rel_end)
+        np.minimum(until, DAY + 1, out=until)
+        which_group, most = _peak_open(row_group, since.take(conv), until.take(conv), DAY + 2, conversations)
         peak[which_group] = most
 
     # online time: union of a group's session pieces
