@@ -37,12 +37,18 @@ _ISO = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 def parse_time(value):
     """A naive local date and time: an Excel date-time cell, epoch seconds or
     milliseconds, or text in a common format."""
+    if (value.__class__ is str and len(value) == 19 and value[10] in " T" and value[13] == value[16] == ":"
+            and value[4] == value[7] == "-"):
+        try:  # the common case first, fast: 2025-03-01 08:58:00
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None, microsecond=0)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(int(value))
     raw = " ".join(str(value).split())
-    if _ISO.match(raw):  # the common case first, fast
+    if _ISO.match(raw):
         return dt.datetime.fromisoformat(raw).replace(microsecond=0)
     if raw.isdigit() and len(raw) in (10, 13):  # epoch seconds or milliseconds (UTC, given as local below)
         seconds = int(raw) // (1000 if len(raw) == 13 else 1)
@@ -205,7 +211,9 @@ class Connector:
         values, problems = {}, []
         for import_field in fields or cls.fields():
             raw = cells.get(import_field.name)
-            if raw is None or (not isinstance(raw, (bool, int, float, dt.datetime)) and cell_text(raw) == ""):
+            if raw.__class__ is str:  # CSV cells: stripped once here
+                raw = raw.strip() or None
+            if raw is None or (not isinstance(raw, (str, bool, int, float, dt.datetime)) and cell_text(raw) == ""):
                 if import_field.required:
                     problems.append((import_field.name, "required", {}))
                 continue

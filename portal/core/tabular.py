@@ -74,6 +74,8 @@ class CellError(Exception):
 
 def cell_text(value):
     """A cell as text: Excel gives numbers as floats (1234.0 is the number 1234)."""
+    if value.__class__ is str:  # CSV cells, the most of them
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

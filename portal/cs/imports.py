@@ -37,6 +37,7 @@ from portal.core.import_runs import (
 )
 from portal.core.jobs import background_job
 from portal.core.tabular import RowError, declare_row_errors, header_key, mapped_rows, read_table
+from portal.cs.bulk import insert_rows
 from portal.cs.models import (
     CsAccount, CsAttributionRun, CsConversation, CsImport, CsLoginSession, CsMessage, CsSubAccount,
 )
@@ -44,7 +45,7 @@ from portal.cs.permissions import CS_IMPORT
 from portal.org.services import unit_choices
 from portal.time.services import company_zone
 
-WRITE_CHUNK_ROWS = 500  # rows per INSERT: under SQLite's bound-parameter limit
+WRITE_CHUNK_ROWS = 20_000  # rows handed to the driver at a time, between progress calls
 LOOKUP_CHUNK = 900  # values per IN (…)
 PROGRESS_EVERY = 1000
 MAX_API_RECORDS = 5000
@@ -337,18 +338,10 @@ DEFAULTS = {"customer_ref": "", "customer_messages": 0, "agent_messages": 0, "re
 
 
 def _insert_rows(model, rows, on_progress):
-    """INSERT row tuples (in `_columns(model)` order) in chunks, the SQL built once per
-    chunk size. (The one writer of new rows: tests make it fail half-way.)"""
-    fields = [model._meta.fields[name] for name in _columns(model)]
-    convert = [f.db_value for f in fields]
-    statements = {}
-    width = len(fields)
-    for chunk in _chunks(rows, WRITE_CHUNK_ROWS):
-        size = len(chunk)
-        if size not in statements:
-            statements[size] = model.insert_many([[None] * width] * size, fields=fields).sql()[0]
-        database.execute_sql(statements[size], [c(v) for row in chunk for c, v in zip(convert, row)])
-        on_progress(size)
+    """INSERT row tuples (in `_columns(model)` order) straight through the driver
+    (portal/cs/bulk.py), WRITE_CHUNK_ROWS at a time. (The one writer of new rows:
+    tests make it fail half-way.)"""
+    insert_rows(model, _columns(model), rows, chunk=WRITE_CHUNK_ROWS, on_progress=on_progress)
 
 
 def _mark_stale(company, first_day, last_day):
