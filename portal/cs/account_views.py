@@ -141,9 +141,8 @@ def _change_state(cs_account_id, service, message):
 
 # --- one account ------------------------------------------------------------------------------------
 
-def _forms(account, sub_accounts, **given):
+def _forms(account, sub_accounts, today, **given):
     """The account page's forms (those passed in keep what was typed and its errors)."""
-    today = dt.date.today()
     forms = {"sub_account_form": given.get("sub_account_form") or SubAccountForm(prefix="new")}
     if account.kind == "personal":
         forms["bind_form"] = given.get("bind_form") or BindingForm(prefix="bind", valid_from=today)
@@ -160,13 +159,14 @@ def _render_account(account, status=200, error=None, **given):
     store, company = OrgUnit.get_by_id(account.store_id), OrgUnit.get_by_id(account.company_id)
     can_manage = scope.allows(CS_MANAGE, store)
     subs = services.sub_accounts_of(account)
+    today = services.company_today(company)
     context = dict(account=account, store=store, company=company, error=error,
                    sub_accounts=subs, bindings=services.account_bindings(account) if account.kind == "personal"
                    else [], shift_types=services.shift_types_staffing(account), can_manage=can_manage,
-                   can_edit_shifts=scope.allows(TIME_ROSTER, company), today=dt.date.today(),
+                   can_edit_shifts=scope.allows(TIME_ROSTER, company), today=today,
                    confirm_form=ConfirmForm())
     if can_manage and account.archived_at is None:
-        context.update(_forms(account, subs, **given), suggestions=services.person_suggestions(store))
+        context.update(_forms(account, subs, today, **given), suggestions=services.person_suggestions(store))
     for name, form in given.items():  # a form the page does not show (a shared account's binding): its errors on top
         if name not in context and context["error"] is None:
             context["error"] = " ".join(form.form_errors + [e for errors in form.errors.values() for e in errors])
@@ -249,7 +249,7 @@ def bind_sub_account(cs_account_id):
 # --- ending a binding ---------------------------------------------------------------------------------
 
 def _end_binding(binding, account, service, sub_account=None):
-    form = EndBindingForm(valid_to=binding.valid_to or dt.date.today())
+    form = EndBindingForm(valid_to=binding.valid_to or services.company_today(OrgUnit.get_by_id(account.company_id)))
     status = 200
     if form.is_submitted():
         if form.validate():

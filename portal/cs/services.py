@@ -627,17 +627,26 @@ class WorkstationFilters:
 
 def list_workstations(scope, permission, filters, page=1, per_page=50, today=None):
     """Registered workstations of the people in scope, by person and value (ended
-    ones only when asked for), each with `employee`. Returns (rows, has_next)."""
-    today = today or dt.date.today()
+    ones only when asked for), each with `employee` and `local_today`, today in its
+    company's time zone (what "ended" is measured against, as remove_workstation
+    does). Returns (rows, has_next)."""
     query = (CsWorkstation.select(CsWorkstation, Employee).join(Employee)
              .where(employee_condition(scope, permission)))
-    if not filters.ended:
-        query = query.where(CsWorkstation.valid_to.is_null() | (CsWorkstation.valid_to >= today))
+    todays = {company_id: today or company_today(OrgUnit.get_by_id(company_id))
+              for (company_id,) in query.select(CsWorkstation.company).distinct().tuples()}
+    if not filters.ended and todays:
+        current = None
+        for company_id, local_today in todays.items():
+            term = (CsWorkstation.company == company_id) & (CsWorkstation.valid_to >= local_today)
+            current = term if current is None else current | term
+        query = query.where(CsWorkstation.valid_to.is_null() | current)
     if filters.q:
         query = query.where(Employee.legal_name.contains(filters.q) | (Employee.number == filters.q)
                             | CsWorkstation.value.contains(filters.q) | CsWorkstation.label.contains(filters.q))
     rows = list(query.order_by(Employee.legal_name, Employee.id, CsWorkstation.kind, CsWorkstation.value)
                 .paginate(page, per_page + 1))
+    for row in rows:
+        row.local_today = todays[row.company_id]
     return rows[:per_page], len(rows) > per_page
 
 

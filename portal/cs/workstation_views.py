@@ -38,7 +38,7 @@ def _render_list(status=200, error=None):
     query_args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render("cs/workstations.html", "cs/_workstation_rows.html", status=status, filter_form=filter_form,
                   workstations=rows, page=page, has_next=has_next, query_args=query_args, confirm_form=ConfirmForm(),
-                  error=error, today=dt.date.today())
+                  error=error)
 
 
 @blueprint.route("")
